@@ -1,0 +1,106 @@
+"""Scenario → trace → compare: run a scenario with the reference and with the target in
+the same seat, and grade the target.
+
+Grades:
+- ``pass``: every check keeps the rule and matches the reference;
+- ``divergent``: every check keeps the rule, but an outcome differs from the reference's
+  where the standards allow several (EPIPE *or* ECONNRESET);
+- ``fail``: a check breaks the rule, or the trace differs from the reference's where only
+  one outcome is right. The verdict carries the first difference and both traces.
+
+Faults of the adapter or the harness are not grades: they propagate as exceptions.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from fixtures.endpoint import Endpoint
+from fixtures.trace import Entry, Trace, side_by_side
+from reference_impl.errors import UNSUPPORTED, OpError
+
+from .scenario import NotApplicable, Run, ScenarioSpec
+
+
+class ReferenceDisagrees(Exception):
+    """The reference itself breaks the rule on this host: a harness problem, not a verdict."""
+
+
+@dataclass
+class Verdict:
+    grade: str
+    headline: str
+    target_trace: Trace
+    reference_trace: Trace
+    report: str = ""
+    divergences: list[str] = field(default_factory=list)
+
+
+def execute(scenario: Callable, spec: ScenarioSpec, family: str, target_seat: str,
+            seat_transports: dict[str, Any]) -> Trace:
+    """Run the scenario once; an unexpected operation error ends it as a recorded stop."""
+    trace = Trace()
+    endpoints = {seat: Endpoint(transport, seat, trace) for seat, transport in seat_transports.items()}
+    run = Run(endpoints, family, target_seat, trace)
+    try:
+        scenario(run)
+    except OpError as exc:
+        if exc.code == UNSUPPORTED:
+            raise NotApplicable(f"the target answered UNSUPPORTED: {exc.message}") from None
+        trace.add_stop("", f"scenario stopped by an unexpected {exc.code} ({exc.message})")
+    finally:
+        run.release()
+    return trace
+
+
+def grade(target_trace: Trace, reference_trace: Trace, target_label: str, rule: str) -> Verdict:
+    expected = reference_trace.checks()
+    if any(not entry.passed for entry in expected):
+        raise ReferenceDisagrees(
+            "the reference itself does not keep this rule on this host:\n"
+            + side_by_side(reference_trace, Trace(), "reference", ""))
+    actual = target_trace.checks()
+    violations = [entry for entry in actual if not entry.passed]
+    difference, divergences = _first_difference(actual, expected)
+    if violations or difference is not None:
+        mark = target_trace.entries.index(difference[0]) if difference and difference[0] else None
+        headline = (f"broke the rule: {violations[0].name} — {violations[0].rule}" if violations
+                    else f"differs from the reference at check {difference[2]!r}")
+        report = "\n".join([
+            f"rule: {rule}",
+            *(f"violated: {v.name}: got {v.value!r}; {v.rule}" for v in violations),
+            _describe_difference(difference),
+            "",
+            side_by_side(target_trace, reference_trace, f"target ({target_label})", "reference", mark),
+        ])
+        return Verdict("fail", headline, target_trace, reference_trace, report, divergences)
+    if divergences:
+        return Verdict("divergent", "allowed divergence: " + "; ".join(divergences), target_trace,
+                       reference_trace, "\n".join(divergences), divergences)
+    return Verdict("pass", "passed", target_trace, reference_trace)
+
+
+def _first_difference(actual: list[Entry], expected: list[Entry]) -> tuple[tuple | None, list[str]]:
+    divergences = []
+    for index in range(max(len(actual), len(expected))):
+        got = actual[index] if index < len(actual) else None
+        want = expected[index] if index < len(expected) else None
+        if got is None or want is None or got.name != want.name:
+            name = (got or want).name  # type: ignore[union-attr]
+            return (got, want, name), divergences
+        if got.value != want.value:
+            if got.allowed is not None and got.passed:
+                divergences.append(f"{got.name}: target {got.value!r}, reference {want.value!r} (both allowed)")
+                continue
+            return (got, want, got.name), divergences
+    return None, divergences
+
+
+def _describe_difference(difference: tuple | None) -> str:
+    if difference is None:
+        return ""
+    got, want, name = difference
+    return (f"first difference, at check {name!r}:\n"
+            f"  target:    {got.text if got else '(no such check: the scenario ended earlier)'}\n"
+            f"  reference: {want.text if want else '(no such check)'}")

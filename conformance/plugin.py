@@ -1,0 +1,256 @@
+"""The sockspec pytest plugin (entry point ``pytest11``): targets, selection, grading, labels.
+
+Each behaviour test is parametrised over targets × families × the seats the target takes.
+Its body is a scenario; this plugin runs it with the reference and with the target, grades
+the pair, and reports through three channels that stay apart:
+
+- a behaviour the target gets wrong fails (Allure: failed);
+- a fault of the adapter or the harness is an *error* (Allure: broken);
+- a behaviour the target or host cannot do is skipped as *not applicable*, with its reason.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+import pytest
+
+from fixtures.errors import AdapterFault, TargetSpecError, TargetUnavailable
+from fixtures.target_spec import parse_targets
+from fixtures.targets import Target, make_target
+from fixtures.transports import InProcessTransport
+from reference_impl.engine import ReferenceAdapter
+
+from . import catalogue
+from .grading import ReferenceDisagrees, Verdict, execute, grade
+from .scenario import NotApplicable, ScenarioSpec
+
+TARGETS = pytest.StashKey[dict]()
+GRADE_PROPERTY = "sockspec"
+SEVERITY = {"MUST": "critical", "SHOULD": "normal", "MAY": "minor"}
+
+
+class BehaviourFailure(AssertionError):
+    """The target breaks a behaviour: a verdict, with its evidence."""
+
+
+@dataclass(frozen=True)
+class Case:
+    """One parametrisation of a behaviour test."""
+    target: str
+    family: str
+    seat: str
+
+    @property
+    def id(self) -> str:
+        return f"{self.target}-{self.family}-{self.seat}"
+
+
+# -- options and configuration ------------------------------------------------------------
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("sockspec", "sockspec socket conformance")
+    group.addoption("--target", action="append", default=[], metavar="SPEC",
+                    help="implementation under test (repeatable): reference (default), python:MODULE:ATTR, "
+                         "cmd:COMMAND, or a built-in adapter name such as c; LABEL=SPEC names it")
+    group.addoption("--behaviour", "--behavior", action="append", default=[], metavar="ID",
+                    help="run only behaviours whose ID starts with ID (repeatable), e.g. TCP-PASSIVE")
+    group.addoption("--adapter-grace", type=float, default=5.0, metavar="SECONDS",
+                    help="how long past an operation's own timeout an adapter may take to answer (default 5)")
+    group.addoption("--sockspec-report", metavar="DIR",
+                    help="write the compliance report (summary.json, compliance.html) into DIR")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "behaviour(id): the catalogue behaviour a scenario checks")
+    try:
+        specs = parse_targets(config.getoption("target"))
+        targets = {spec.label: make_target(spec, config.getoption("adapter_grace")) for spec in specs}
+    except TargetSpecError as exc:
+        raise pytest.UsageError(str(exc)) from None
+    for prefix in config.getoption("behaviour"):
+        if not catalogue.select([prefix]):
+            raise pytest.UsageError(f"--behaviour {prefix!r} matches no behaviour; see `sockspec list`")
+    config.stash[TARGETS] = targets
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    for target in config.stash.get(TARGETS, {}).values():
+        target.close()
+
+
+def pytest_report_header(config: pytest.Config) -> list[str]:
+    targets = config.stash.get(TARGETS, {})
+    return [f"sockspec targets: {', '.join(f'{t.label}={t.spec.text}' for t in targets.values())}"]
+
+
+# -- collection -----------------------------------------------------------------------------
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    spec: ScenarioSpec | None = getattr(metafunc.function, "sockspec", None)
+    if spec is None:
+        return
+    cases = [Case(label, family, seat)
+             for label in metafunc.config.stash[TARGETS]
+             for family in spec.families
+             for seat in spec.seats]
+    metafunc.parametrize("run", cases, ids=[case.id for case in cases], indirect=True)
+
+
+@pytest.fixture
+def run(request: pytest.FixtureRequest) -> Case:
+    """The case a behaviour test runs; the plugin hands the scenario a live Run instead."""
+    return request.param
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    prefixes = [p.upper() for p in config.getoption("behaviour")]
+    selected, deselected = [], []
+    for item in items:
+        spec: ScenarioSpec | None = getattr(getattr(item, "function", None), "sockspec", None)
+        if spec is None:
+            selected.append(item)
+            continue
+        if prefixes and not any(spec.behaviour.id.startswith(p) for p in prefixes):
+            deselected.append(item)
+            continue
+        _add_allure_labels(item, spec, item.callspec.params["run"])
+        selected.append(item)
+    if deselected:
+        config.hook.pytest_deselected(items=deselected)
+        items[:] = selected
+
+
+def _add_allure_labels(item: pytest.Item, spec: ScenarioSpec, case: Case) -> None:
+    b = spec.behaviour
+    for label_type, value in (("epic", b.area.kind), ("feature", b.area.title), ("story", f"{b.id} {b.title}"),
+                              ("severity", SEVERITY[b.level]), ("tag", b.level), ("parentSuite", case.target),
+                              ("suite", b.area.title), ("subSuite", case.family)):
+        item.add_marker(pytest.mark.allure_label(value, label_type=label_type))
+    if b.link:
+        item.add_marker(pytest.mark.allure_link(b.link, link_type="link", name=b.source))
+
+
+# -- running a behaviour ------------------------------------------------------------------------
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_pyfunc_call(pyfuncitem: pytest.Function) -> bool | None:
+    spec: ScenarioSpec | None = getattr(pyfuncitem.function, "sockspec", None)
+    if spec is None:
+        return None
+    case: Case = pyfuncitem.funcargs["run"]
+    target: Target = pyfuncitem.config.stash[TARGETS][case.target]
+    _describe_in_allure(spec, case)
+    verdict = check_case(pyfuncitem.function, spec, case, target)
+    _record(pyfuncitem, spec, case, verdict.grade, verdict.headline)
+    _attach(verdict, case)
+    if verdict.grade == "fail":
+        raise BehaviourFailure(f"{spec.behaviour.id} {verdict.headline}\n{verdict.report}")
+    if verdict.grade == "divergent":
+        pyfuncitem.warn(pytest.PytestWarning(f"{spec.behaviour.id} [{case.id}]: {verdict.headline}"))
+    return True
+
+
+def check_case(scenario, spec: ScenarioSpec, case: Case, target: Target) -> Verdict:
+    """Applicability, the expected run, the target's run, and the grade."""
+    needs = spec.needs(case.family)
+    host_missing = needs - set(ReferenceAdapter().features)
+    if host_missing:
+        pytest.skip(f"not applicable on this host: the reference cannot do {', '.join(sorted(host_missing))} here")
+    try:
+        features = target.info.features
+    except TargetUnavailable as exc:
+        pytest.skip(f"target {case.target!r} unavailable: {exc}")
+    missing = needs - features
+    if missing:
+        pytest.skip(f"not applicable: target {case.target!r} lacks feature(s) {', '.join(sorted(missing))}")
+
+    seats = tuple(dict.fromkeys(("client", "server", *spec.seats, *spec.peers)))  # every seat, once
+    expected = execute(scenario, spec, case.family, case.seat, _reference_seats(seats))
+    try:
+        target.reset()
+        transports = _reference_seats(seats)
+        transports[case.seat] = target.transport()
+        actual = execute(scenario, spec, case.family, case.seat, transports)
+        target.reset()  # release the target's sockets now, not at the next test
+    except AdapterFault:
+        target.discard()
+        raise
+    except NotApplicable as exc:
+        pytest.skip(f"not applicable: {exc}")
+    try:
+        return grade(actual, expected, case.target, spec.behaviour.rule)
+    except ReferenceDisagrees as exc:
+        raise AdapterFault(f"harness: {exc}") from None
+
+
+def _reference_seats(seats: tuple[str, ...]) -> dict:
+    return {seat: InProcessTransport(ReferenceAdapter(), f"reference peer ({seat})") for seat in seats}
+
+
+def _describe_in_allure(spec: ScenarioSpec, case: Case) -> None:
+    import allure
+    b = spec.behaviour
+    allure.dynamic.title(f"{b.id} {b.title} [{case.target}, {case.family}, target as {case.seat}]")
+    allure.dynamic.description(f"**{b.level}**: {b.rule}\n\nSource: {b.source}")
+
+
+def _attach(verdict: Verdict, case: Case) -> None:
+    import allure
+    from fixtures.trace import side_by_side
+    text = verdict.report or side_by_side(verdict.target_trace, verdict.reference_trace,
+                                          f"target ({case.target})", "reference")
+    allure.attach(text, name="traces (target | reference)", attachment_type=allure.attachment_type.TEXT)
+    allure.attach(json.dumps({"target": verdict.target_trace.to_json(),
+                              "reference": verdict.reference_trace.to_json()}, indent=1),
+                  name="traces.json", attachment_type=allure.attachment_type.JSON)
+
+
+def _record(item: pytest.Item, spec: ScenarioSpec, case: Case, grade_name: str, headline: str) -> None:
+    item.user_properties.append((GRADE_PROPERTY, json.dumps({
+        "behaviour": spec.behaviour.id, "target": case.target, "family": case.family, "seat": case.seat,
+        "grade": grade_name, "detail": headline,
+    })))
+
+
+# -- reporting --------------------------------------------------------------------------------
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
+    report = yield
+    spec = getattr(getattr(item, "function", None), "sockspec", None)
+    if spec is None or report.when == "teardown" or (report.when == "setup" and report.passed):
+        return report
+    if any(name == GRADE_PROPERTY for name, _ in item.user_properties):
+        return report
+    case: Case = item.callspec.params["run"]
+    if report.skipped:
+        grade_name = "not-applicable"
+        detail = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
+    else:  # anything but a graded verdict is a fault of the adapter or the harness
+        grade_name = "error"
+        detail = call.excinfo.exconly() if call.excinfo else "error"
+    _record(item, spec, case, grade_name, detail.splitlines()[0] if detail else grade_name)
+    report.user_properties = list(item.user_properties)
+    return report
+
+
+def grade_of(report: pytest.TestReport) -> dict | None:
+    for name, value in getattr(report, "user_properties", ()):
+        if name == GRADE_PROPERTY:
+            return json.loads(value)
+    return None
+
+
+def pytest_report_teststatus(report: pytest.TestReport, config: pytest.Config):
+    graded = grade_of(report)
+    if graded is None or report.when == "teardown":
+        return None
+    if graded["grade"] == "error" and report.failed:
+        return "error", "E", "ERROR"
+    if graded["grade"] == "divergent" and report.passed and report.when == "call":
+        return "divergent", "D", "PASSED (allowed divergence)"
+    if graded["grade"] == "not-applicable" and report.skipped:
+        return "not applicable", "n", "NOT APPLICABLE"
+    return None

@@ -1,0 +1,162 @@
+"""How a behaviour is written: a scenario over seats, making named checks.
+
+    @behaviour("TCP-STREAM-003", seats=("client", "server"))
+    def test_bidirectional_transfer(run):
+        listener = run.server.tcp_listen(run.family, run.host)
+        ...
+        run.check("server received the client's bytes", received == data, equals=True)
+
+The suite runs each scenario twice: with the reference in the target's seat (the
+expected trace), then with the target there, and grades the pair (conformance.grading).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from typing import Any, Callable, Iterable
+
+import pytest
+
+from fixtures.endpoint import Addr, Endpoint
+from fixtures.ports import ClosedPort, FreePorts
+from fixtures.trace import Trace
+from reference_impl.errors import UNSUPPORTED, OpError
+
+from . import catalogue
+
+# A case's family: which socket family and which loopback address it runs on.
+FAMILY_HOSTS = {"ipv4": ("ipv4", "127.0.0.1"), "ipv6": ("ipv6", "::1"), "ipv4-mapped": ("ipv6", "::ffff:127.0.0.1")}
+FAMILY_NEEDS = {"ipv4": {"ipv4"}, "ipv6": {"ipv6"}, "ipv4-mapped": {"ipv4", "ipv6", "ipv4-mapped"}}
+_MISSING = object()
+_FREE_PORTS = FreePorts()
+
+
+@dataclass(frozen=True)
+class ScenarioSpec:
+    behaviour: catalogue.Behaviour
+    seats: tuple[str, ...]  # seats the target takes in turn
+    families: tuple[str, ...]
+    peers: tuple[str, ...]  # further seats, always filled by reference peers
+
+    def needs(self, family: str) -> set[str]:
+        return set(self.behaviour.needs) | FAMILY_NEEDS[family]
+
+
+SCENARIOS: dict[str, list[Callable]] = {}
+
+
+def behaviour(behaviour_id: str, *, seats: Iterable[str] = ("client", "server"),
+              families: Iterable[str] = ("ipv4", "ipv6"), peers: Iterable[str] = ()) -> Callable:
+    """Declare a test function as the scenario of catalogue behaviour ``behaviour_id``."""
+    spec = ScenarioSpec(catalogue.get(behaviour_id), tuple(seats), tuple(families), tuple(peers))
+    unknown = set(spec.families) - set(FAMILY_HOSTS)
+    if unknown:
+        raise ValueError(f"{behaviour_id}: unknown families {sorted(unknown)}")
+
+    def decorate(function: Callable) -> Callable:
+        function.sockspec = spec  # type: ignore[attr-defined]
+        SCENARIOS.setdefault(behaviour_id, []).append(function)
+        return pytest.mark.behaviour(behaviour_id)(function)
+    return decorate
+
+
+class NotApplicable(Exception):
+    """The target answered UNSUPPORTED to an operation the scenario needs."""
+
+
+class Run:
+    """One execution of a scenario: endpoints in their seats, the family, the trace."""
+
+    def __init__(self, seats: dict[str, Endpoint], family: str, target_seat: str, trace: Trace) -> None:
+        self.family, self.host = FAMILY_HOSTS[family]
+        self.case_family = family
+        self.target_seat = target_seat
+        self.trace = trace
+        self._seats = seats
+        self._held: list[ClosedPort] = []
+
+    def __getattr__(self, name: str) -> Endpoint:
+        seats = self.__dict__.get("_seats", {})
+        if name in seats:
+            return seats[name]
+        raise AttributeError(f"scenario has no seat or attribute {name!r} (seats: {', '.join(seats)})")
+
+    def seat(self, name: str) -> Endpoint:
+        return self._seats[name]
+
+    @property
+    def target(self) -> Endpoint:
+        return self._seats[self.target_seat]
+
+    # -- checks ------------------------------------------------------------------------
+
+    def check(self, name: str, value: Any, *, equals: Any = _MISSING, allowed: Iterable[Any] | None = None,
+              satisfies: Callable[[Any], bool] | None = None, rule: str = "") -> bool:
+        """Record a named observation and judge it against the rule.
+
+        ``equals``: the rule fixes the value. ``allowed``: the standards allow several
+        values; one that differs from the reference's is graded an allowed divergence.
+        ``satisfies``: a predicate (give ``rule`` in words). None of them: the value must
+        simply match the reference's.
+        """
+        shown = normalise(value, self.trace)
+        allowed_list = None
+        if equals is not _MISSING:
+            passed, rule = value == equals, rule or f"must be {normalise(equals, self.trace)!r}"
+        elif allowed is not None:
+            allowed_list = sorted(allowed, key=repr)
+            passed, rule = value in allowed_list, rule or f"must be one of {allowed_list}"
+        elif satisfies is not None:
+            passed, rule = bool(satisfies(value)), rule or "predicate"
+        else:
+            passed, rule = True, rule or "must match the reference"
+        self.trace.add_check(name, shown, passed, rule, allowed_list)
+        return passed
+
+    @staticmethod
+    def outcome(operation: Callable, *args: Any, **kwargs: Any) -> str:
+        """``"ok"`` or the canonical error code of one operation."""
+        try:
+            operation(*args, **kwargs)
+        except OpError as exc:
+            if exc.code == UNSUPPORTED:
+                raise
+            return exc.code
+        return "ok"
+
+    # -- addresses -----------------------------------------------------------------------
+
+    def addr(self, port: int, host: str | None = None) -> Addr:
+        return Addr(host or self.host, port)
+
+    def closed_port(self) -> int:
+        """A port on this run's loopback that nothing listens on, held for the run."""
+        held = ClosedPort(self.family, self.host if self.case_family != "ipv4-mapped" else "127.0.0.1")
+        self._held.append(held)
+        return held.port
+
+    def free_port(self) -> int:
+        return _FREE_PORTS.take(self.family, self.host if self.case_family != "ipv4-mapped" else "127.0.0.1")
+
+    def release(self) -> None:
+        for held in self._held:
+            held.release()
+        self._held.clear()
+
+
+def normalise(value: Any, trace: Trace) -> Any:
+    """Make a checked value comparable across runs (ports named, bytes summarised)."""
+    if isinstance(value, Addr):
+        return f"{value.host}:{trace.ports(value.port)}"
+    if isinstance(value, (bytes, bytearray)):
+        if len(value) <= 32:
+            return repr(bytes(value))
+        return f"<{len(value)} bytes sha256:{hashlib.sha256(value).hexdigest()[:16]}>"
+    if isinstance(value, (list, tuple)):
+        return [normalise(v, trace) for v in value]
+    if isinstance(value, (set, frozenset)):
+        return sorted((normalise(v, trace) for v in value), key=repr)
+    if isinstance(value, dict):
+        return {k: normalise(v, trace) for k, v in value.items()}
+    return value

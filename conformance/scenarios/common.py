@@ -1,0 +1,67 @@
+"""Steps many scenarios share."""
+
+from __future__ import annotations
+
+import hashlib
+import random
+
+from conformance.scenario import Run
+from fixtures.endpoint import CHUNK, OP_TIMEOUT, QUIET_WINDOW, Endpoint, Socket
+from reference_impl.errors import UNSUPPORTED, OpError
+
+
+def connect_pair(run: Run, server: Endpoint | None = None, client: Endpoint | None = None
+                 ) -> tuple[Socket, Socket, Socket]:
+    """Listener, client side and server side of one fresh loopback connection."""
+    server = server or run.server
+    client = client or run.client
+    listener = server.tcp_listen(run.family, run.host)
+    outgoing = client.tcp_connect(run.family, run.addr(listener.local.port))
+    incoming = server.tcp_accept(listener)
+    return listener, outgoing, incoming
+
+
+def payload(size: int, seed: int = 1) -> bytes:
+    """Deterministic pseudo-random bytes: the same in the reference's and the target's run."""
+    return random.Random(seed).randbytes(size)
+
+
+def digest(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()[:16]
+
+
+def receive_outcome(endpoint: Endpoint, sock: Socket, timeout: float, max: int = 65536) -> str:
+    """What one receive sees: ``"data"``, ``"EOF"`` or the error code."""
+    try:
+        data = endpoint.recv(sock, max, timeout)
+    except OpError as exc:
+        if exc.code == UNSUPPORTED:
+            raise
+        return exc.code
+    return "data" if data else "EOF"
+
+
+def transfer(sender: Endpoint, outgoing: Socket, receiver: Endpoint, incoming: Socket, data: bytes) -> bytes:
+    """Move ``data`` across one connection, sending and receiving in turn.
+
+    One adapter process answers one request at a time, so a large transfer is pumped: send
+    what the socket takes, receive what has arrived, repeat.
+    """
+    received = bytearray()
+    sent = 0
+    with sender.summarised(f"send {len(data)} bytes (pumped)"), \
+            receiver.summarised(f"receive {len(data)} bytes (pumped)"):
+        while len(received) < len(data):
+            if sent < len(data):
+                backlog = sent > len(received)
+                try:
+                    sent += sender.send(outgoing, data[sent:sent + CHUNK], QUIET_WINDOW if backlog else OP_TIMEOUT)
+                except OpError as exc:
+                    if exc.code != "ETIMEDOUT" or not backlog:
+                        raise
+            if len(received) < sent:
+                piece = receiver.recv(incoming, 4 * CHUNK)
+                if not piece:
+                    break
+                received += piece
+    return bytes(received)

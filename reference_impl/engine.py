@@ -1,0 +1,432 @@
+"""The reference adapter: each protocol operation done the plain POSIX way.
+
+``ReferenceAdapter.handle`` takes a request message (a decoded JSON object) and returns the
+response message. It is used in-process by the suite, and behind stdin/stdout by
+``python -m reference_impl.adapter``, so both carriers run the same code.
+"""
+
+from __future__ import annotations
+
+import errno
+import itertools
+import os
+import platform
+import select
+import socket
+import struct
+import time
+from typing import Any, Callable
+
+from . import __version__
+from .errors import BADREQUEST, UNSUPPORTED, OpError, errno_name, from_oserror
+from .protocol import DEFAULT_TIMEOUT, FAMILIES, FEATURES, PROTOCOL_VERSION, decode_bytes, encode_bytes
+
+_SHUTDOWN = {"read": socket.SHUT_RD, "write": socket.SHUT_WR, "both": socket.SHUT_RDWR}
+_BOOL_OPTIONS = {
+    "reuseaddr": (socket.SOL_SOCKET, socket.SO_REUSEADDR),
+    "keepalive": (socket.SOL_SOCKET, socket.SO_KEEPALIVE),
+    "broadcast": (socket.SOL_SOCKET, socket.SO_BROADCAST),
+    "nodelay": (socket.IPPROTO_TCP, socket.TCP_NODELAY),
+    "v6only": (socket.IPPROTO_IPV6, socket.IPV6_V6ONLY),
+}
+if hasattr(socket, "SO_REUSEPORT"):
+    _BOOL_OPTIONS["reuseport"] = (socket.SOL_SOCKET, socket.SO_REUSEPORT)
+_INT_OPTIONS = {
+    "rcvbuf": (socket.SOL_SOCKET, socket.SO_RCVBUF),
+    "sndbuf": (socket.SOL_SOCKET, socket.SO_SNDBUF),
+}
+_LINGER = struct.Struct("ii")
+
+
+class BadRequest(Exception):
+    """The request itself is malformed; answered with BADREQUEST."""
+
+
+class Args:
+    """Typed access to a request's ``args``; a missing or ill-typed field is BADREQUEST."""
+
+    def __init__(self, raw: Any) -> None:
+        if raw is None:
+            raw = {}
+        if not isinstance(raw, dict):
+            raise BadRequest("args must be an object")
+        self._raw = raw
+
+    def get(self, name: str, kind: type | tuple[type, ...], default: Any = ...) -> Any:
+        if name not in self._raw or self._raw[name] is None and default is not ...:
+            if default is ...:
+                raise BadRequest(f"missing argument {name!r}")
+            return default
+        value = self._raw[name]
+        # bool is an int in Python; the protocol keeps them apart.
+        if not isinstance(value, kind) or (isinstance(value, bool) and bool not in _as_tuple(kind)):
+            raise BadRequest(f"argument {name!r} has the wrong type")
+        return value
+
+    def timeout(self) -> float:
+        value = self.get("timeout", (int, float), DEFAULT_TIMEOUT)
+        if value < 0:
+            raise BadRequest("timeout must be >= 0")
+        return float(value)
+
+    def data(self) -> bytes:
+        try:
+            return decode_bytes(self.get("data", str))
+        except ValueError as exc:
+            raise BadRequest(str(exc)) from None
+
+
+def _as_tuple(kind: type | tuple[type, ...]) -> tuple[type, ...]:
+    return kind if isinstance(kind, tuple) else (kind,)
+
+
+def _address(sockaddr: tuple) -> dict:
+    return {"host": sockaddr[0], "port": sockaddr[1]}
+
+
+def _sockaddr(family: int, host: str, port: int) -> tuple:
+    """Validate a numeric host for the family; never resolve names (no DNS, ever)."""
+    try:
+        socket.inet_pton(family, host)
+    except OSError:
+        raise OpError("EINVAL", f"not a numeric address for this family: {host!r}") from None
+    if not 0 <= port <= 65535:
+        raise OpError("EINVAL", f"port out of range: {port}")
+    return (host, port) if family == socket.AF_INET else (host, port, 0, 0)
+
+
+class ReferenceAdapter:
+    """Protocol v1 over the stdlib ``socket`` module."""
+
+    implementation = "python-reference"
+    language = "python"
+
+    def __init__(self) -> None:
+        self._sockets: dict[int, socket.socket] = {}
+        self._handle_ids = itertools.count(1)  # never reused (docs/protocol.md §2.1)
+        self.features = sorted(_host_features())
+
+    # -- message level ----------------------------------------------------------------
+
+    def handle(self, request: dict) -> dict:
+        request_id = request.get("id") if isinstance(request, dict) else None
+        try:
+            if not isinstance(request, dict) or not isinstance(request.get("op"), str):
+                raise BadRequest("a request is an object with a string 'op'")
+            operation = _OPERATIONS.get(request["op"])
+            if operation is None:
+                raise OpError(UNSUPPORTED, f"unknown operation {request['op']!r}")
+            result = operation(self, Args(request.get("args")))
+            return {"id": request_id, "ok": True, "result": result}
+        except OpError as exc:
+            return _error(request_id, exc.code, exc.message)
+        except BadRequest as exc:
+            return _error(request_id, BADREQUEST, str(exc))
+
+    def close_all(self) -> None:
+        sockets, self._sockets = self._sockets, {}
+        for sock in sockets.values():
+            sock.close()
+
+    # -- helpers -----------------------------------------------------------------------
+
+    def _register(self, sock: socket.socket) -> int:
+        handle = next(self._handle_ids)
+        self._sockets[handle] = sock
+        return handle
+
+    def _socket(self, args: Args) -> socket.socket:
+        handle = args.get("handle", int)
+        try:
+            return self._sockets[handle]
+        except KeyError:
+            raise OpError("EBADF", f"no open handle {handle}") from None
+
+    @staticmethod
+    def _family(args: Args) -> int:
+        name = args.get("family", str)
+        if name not in FAMILIES:
+            raise BadRequest(f"unknown family {name!r}")
+        return FAMILIES[name]
+
+    def _new_socket(self, family: int, kind: int, options: dict) -> socket.socket:
+        sock = socket.socket(family, kind)
+        sock.setblocking(False)  # waiting is done by _waiting, with the operation's own timeout
+        try:
+            for name, value in options.items():
+                _set_option(sock, name, value)
+        except BaseException:
+            sock.close()
+            raise
+        return sock
+
+    @staticmethod
+    def _options(args: Args) -> dict:
+        return args.get("options", dict, {})
+
+    # -- session -----------------------------------------------------------------------
+
+    def op_hello(self, args: Args) -> dict:
+        return {
+            "protocol": PROTOCOL_VERSION,
+            "implementation": self.implementation,
+            "version": f"{__version__} (CPython {platform.python_version()})",
+            "language": self.language,
+            "features": list(self.features),
+        }
+
+    def op_reset(self, args: Args) -> dict:
+        self.close_all()
+        return {}
+
+    def op_close(self, args: Args) -> dict:
+        sock = self._socket(args)
+        del self._sockets[args.get("handle", int)]
+        sock.close()
+        return {}
+
+    # -- stream ------------------------------------------------------------------------
+
+    def op_tcp_listen(self, args: Args) -> dict:
+        family = self._family(args)
+        address = _sockaddr(family, args.get("host", str), args.get("port", int, 0))
+        backlog = args.get("backlog", int, 128)
+        sock = self._new_socket(family, socket.SOCK_STREAM, self._options(args))
+        try:
+            _call(sock.bind, address, context="bind")
+            _call(sock.listen, backlog, context="listen")
+        except BaseException:
+            sock.close()
+            raise
+        return {"handle": self._register(sock), "local": _address(sock.getsockname())}
+
+    def op_tcp_socket(self, args: Args) -> dict:
+        sock = self._new_socket(self._family(args), socket.SOCK_STREAM, self._options(args))
+        return {"handle": self._register(sock)}
+
+    def op_tcp_connect(self, args: Args) -> dict:
+        family = self._family(args)
+        address = _sockaddr(family, args.get("host", str), args.get("port", int))
+        bind = args.get("bind", dict, None)
+        timeout = args.timeout()
+        sock = self._new_socket(family, socket.SOCK_STREAM, self._options(args))
+        try:
+            if bind is not None:
+                local = Args(bind)
+                _call(sock.bind, _sockaddr(family, local.get("host", str), local.get("port", int, 0)), context="bind")
+            _connect(sock, address, timeout)
+        except BaseException:
+            sock.close()
+            raise
+        return {"handle": self._register(sock), **_endpoints(sock)}
+
+    def op_tcp_accept(self, args: Args) -> dict:
+        listener = self._socket(args)
+        conn, _ = _waiting(listener, select.POLLIN, args.timeout(), listener.accept, context="accept")
+        conn.setblocking(False)
+        return {"handle": self._register(conn), **_endpoints(conn)}
+
+    def op_stream_send(self, args: Args) -> dict:
+        sock, data = self._socket(args), args.data()
+        if not data:
+            return {"sent": 0}
+        # One non-blocking send(2) takes what fits without waiting again (docs/protocol.md §6).
+        return {"sent": _waiting(sock, select.POLLOUT, args.timeout(), sock.send, data, context="send")}
+
+    def op_stream_recv(self, args: Args) -> dict:
+        sock = self._socket(args)
+        size = args.get("max", int)
+        if size < 1:
+            raise BadRequest("max must be >= 1")
+        return {"data": encode_bytes(_waiting(sock, select.POLLIN, args.timeout(), sock.recv, size, context="recv"))}
+
+    def op_stream_shutdown(self, args: Args) -> dict:
+        sock = self._socket(args)
+        how = args.get("how", str)
+        if how not in _SHUTDOWN:
+            raise BadRequest(f"unknown shutdown direction {how!r}")
+        _call(sock.shutdown, _SHUTDOWN[how], context="shutdown")
+        return {}
+
+    def op_stream_abort(self, args: Args) -> dict:
+        sock = self._socket(args)
+        # SO_LINGER on with a zero timeout: close(2) discards unsent data and sends RST.
+        _call(sock.setsockopt, socket.SOL_SOCKET, socket.SO_LINGER, _LINGER.pack(1, 0), context="setsockopt")
+        del self._sockets[args.get("handle", int)]
+        sock.close()
+        return {}
+
+    # -- datagram ----------------------------------------------------------------------
+
+    def op_udp_bind(self, args: Args) -> dict:
+        family = self._family(args)
+        address = _sockaddr(family, args.get("host", str), args.get("port", int, 0))
+        sock = self._new_socket(family, socket.SOCK_DGRAM, self._options(args))
+        try:
+            _call(sock.bind, address, context="bind")
+        except BaseException:
+            sock.close()
+            raise
+        return {"handle": self._register(sock), "local": _address(sock.getsockname())}
+
+    def op_udp_connect(self, args: Args) -> dict:
+        sock = self._socket(args)
+        _call(sock.connect, _sockaddr(sock.family, args.get("host", str), args.get("port", int)), context="connect")
+        return _endpoints(sock)
+
+    def op_udp_sendto(self, args: Args) -> dict:
+        sock, data = self._socket(args), args.data()
+        host = args.get("host", str, None)
+        if host is None:
+            return {"sent": _waiting(sock, select.POLLOUT, args.timeout(), sock.send, data, context="send")}
+        address = _sockaddr(sock.family, host, args.get("port", int))
+        return {"sent": _waiting(sock, select.POLLOUT, args.timeout(), sock.sendto, data, address, context="sendto")}
+
+    def op_udp_recvfrom(self, args: Args) -> dict:
+        sock = self._socket(args)
+        size = args.get("max", int)
+        if size < 0:
+            raise BadRequest("max must be >= 0")
+        data, _, flags, sender = _waiting(sock, select.POLLIN, args.timeout(), sock.recvmsg, size, context="recvmsg")
+        return {
+            "data": encode_bytes(data),
+            "peer": _address(sender),
+            "truncated": bool(flags & socket.MSG_TRUNC),
+        }
+
+    # -- addresses and options -----------------------------------------------------------
+
+    def op_addr_local(self, args: Args) -> dict:
+        return _address(_call(self._socket(args).getsockname, context="getsockname"))
+
+    def op_addr_peer(self, args: Args) -> dict:
+        return _address(_call(self._socket(args).getpeername, context="getpeername"))
+
+    def op_opt_set(self, args: Args) -> dict:
+        _set_option(self._socket(args), args.get("name", str), args.get("value", (bool, int, type(None))))
+        return {}
+
+    def op_opt_get(self, args: Args) -> dict:
+        return {"value": _get_option(self._socket(args), args.get("name", str))}
+
+
+def _waiting(sock: socket.socket, events: int, timeout: float, function: Callable, *args: Any,
+             context: str) -> Any:
+    """Attempt the operation at once; wait (up to ``timeout``) only if it would block.
+
+    Attempting first matters: an operation that cannot succeed (send on a listener, recv on
+    an unconnected socket) must report its error, not wait for a readiness that never comes.
+    """
+    deadline = time.monotonic() + timeout
+    poller = None
+    while True:
+        try:
+            return function(*args)
+        except BlockingIOError:
+            if timeout == 0:
+                raise OpError("EAGAIN", f"{context}: would block") from None
+        except OSError as exc:
+            raise from_oserror(exc, context) from None
+        remaining = deadline - time.monotonic()
+        if poller is None:
+            poller = select.poll()
+            poller.register(sock, events)
+        if remaining <= 0 or not poller.poll(remaining * 1000):
+            raise OpError("ETIMEDOUT", f"{context}: timed out after {timeout:g} s")
+
+
+def _error(request_id: Any, code: str, message: str) -> dict:
+    return {"id": request_id, "ok": False, "error": {"code": code, "message": message}}
+
+
+def _call(function: Callable, *args: Any, context: str) -> Any:
+    try:
+        return function(*args)
+    except OSError as exc:
+        raise from_oserror(exc, context) from None
+
+
+def _connect(sock: socket.socket, address: tuple, timeout: float) -> None:
+    """Non-blocking connect, then wait for the outcome (SO_ERROR) up to ``timeout``."""
+    code = sock.connect_ex(address)
+    if code in (errno.EINPROGRESS, errno.EAGAIN):
+        if timeout == 0:
+            raise OpError("EINPROGRESS", "connect: in progress")
+        poller = select.poll()
+        poller.register(sock, select.POLLOUT)
+        if not poller.poll(timeout * 1000):
+            raise OpError("ETIMEDOUT", f"connect: timed out after {timeout:g} s")
+        code = sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
+    if code:
+        raise OpError(errno_name(code), f"connect: {os.strerror(code)}")
+
+
+def _endpoints(sock: socket.socket) -> dict:
+    return {"local": _address(sock.getsockname()), "peer": _address(sock.getpeername())}
+
+
+def _ttl_option(sock: socket.socket) -> tuple[int, int]:
+    if sock.family == socket.AF_INET6:
+        return socket.IPPROTO_IPV6, socket.IPV6_UNICAST_HOPS
+    return socket.IPPROTO_IP, socket.IP_TTL
+
+
+def _set_option(sock: socket.socket, name: str, value: Any) -> None:
+    if name in _BOOL_OPTIONS:
+        if not isinstance(value, bool):
+            raise BadRequest(f"option {name!r} takes a bool")
+        _call(sock.setsockopt, *_BOOL_OPTIONS[name], int(value), context=f"setsockopt {name}")
+    elif name in _INT_OPTIONS or name == "ttl":
+        if not isinstance(value, int) or isinstance(value, bool):
+            raise BadRequest(f"option {name!r} takes an integer")
+        level, option = _ttl_option(sock) if name == "ttl" else _INT_OPTIONS[name]
+        _call(sock.setsockopt, level, option, value, context=f"setsockopt {name}")
+    elif name == "linger":
+        if value is not None and (not isinstance(value, int) or isinstance(value, bool)):
+            raise BadRequest("option 'linger' takes null or integer seconds")
+        packed = _LINGER.pack(0, 0) if value is None else _LINGER.pack(1, value)
+        _call(sock.setsockopt, socket.SOL_SOCKET, socket.SO_LINGER, packed, context="setsockopt linger")
+    else:
+        raise OpError(UNSUPPORTED, f"unknown option {name!r}")
+
+
+def _get_option(sock: socket.socket, name: str) -> Any:
+    if name in _BOOL_OPTIONS:
+        return bool(_call(sock.getsockopt, *_BOOL_OPTIONS[name], context=f"getsockopt {name}"))
+    if name in _INT_OPTIONS or name == "ttl":
+        level, option = _ttl_option(sock) if name == "ttl" else _INT_OPTIONS[name]
+        return _call(sock.getsockopt, level, option, context=f"getsockopt {name}")
+    if name == "linger":
+        raw = _call(sock.getsockopt, socket.SOL_SOCKET, socket.SO_LINGER, _LINGER.size, context="getsockopt linger")
+        onoff, seconds = _LINGER.unpack(raw)
+        return seconds if onoff else None
+    raise OpError(UNSUPPORTED, f"unknown option {name!r}")
+
+
+def _host_features() -> set[str]:
+    """What this host lets the reference do: a feature the platform lacks is not claimed."""
+    features = set(FEATURES)
+    if "reuseport" not in _BOOL_OPTIONS:
+        features.discard("opt.reuseport")
+    if not _ipv6_loopback_usable():
+        features -= {"ipv6", "ipv4-mapped", "opt.v6only"}
+    return features
+
+
+def _ipv6_loopback_usable() -> bool:
+    if not socket.has_ipv6:
+        return False
+    try:
+        with socket.socket(socket.AF_INET6, socket.SOCK_STREAM) as probe:
+            probe.bind(("::1", 0))
+    except OSError:
+        return False
+    return True
+
+
+# op name → method, e.g. "tcp.listen" → ReferenceAdapter.op_tcp_listen
+_OPERATIONS: dict[str, Callable[[ReferenceAdapter, Args], dict]] = {
+    name[3:].replace("_", ".", 1): method
+    for name, method in vars(ReferenceAdapter).items()
+    if name.startswith("op_")
+}

@@ -1,0 +1,43 @@
+"""Wire-protocol vocabulary: version, families, features, options, value encodings.
+
+docs/protocol.md is the normative text; this module is its machine-readable half, used by
+the reference adapter and by the suite's protocol client alike.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import socket
+
+PROTOCOL_VERSION = "1.0"
+DEFAULT_TIMEOUT = 5.0
+
+FAMILIES = {"ipv4": socket.AF_INET, "ipv6": socket.AF_INET6}
+
+# Every feature a 1.0 adapter may declare in ``hello`` (docs/protocol.md §3).
+OPTION_NAMES = (
+    "reuseaddr", "reuseport", "nodelay", "keepalive", "linger",
+    "rcvbuf", "sndbuf", "broadcast", "v6only", "ttl",
+)
+FEATURES = (
+    "tcp", "udp", "ipv4", "ipv6", "ipv4-mapped", "tcp.socket", "tcp.bind-connect",
+    "stream.shutdown", "stream.abort", "nonblocking",
+    *(f"opt.{name}" for name in OPTION_NAMES),
+)
+
+
+def encode_bytes(data: bytes) -> str:
+    return base64.b64encode(data).decode("ascii")
+
+
+def decode_bytes(text: str) -> bytes:
+    """Strict base64 (RFC 4648 §4): anything else is a malformed message."""
+    try:
+        return base64.b64decode(text, validate=True)
+    except (binascii.Error, ValueError, TypeError) as exc:
+        raise ValueError(f"invalid base64 data: {exc}") from None
+
+
+def major(version: str) -> int:
+    return int(str(version).split(".", 1)[0])

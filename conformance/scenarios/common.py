@@ -6,7 +6,7 @@ import hashlib
 import random
 
 from conformance.scenario import Run
-from fixtures.endpoint import CHUNK, OP_TIMEOUT, QUIET_WINDOW, Endpoint, Socket
+from fixtures.endpoint import CHUNK, QUIET_WINDOW, Endpoint, Socket
 from reference_impl.errors import UNSUPPORTED, OpError
 
 
@@ -55,7 +55,7 @@ def transfer(sender: Endpoint, outgoing: Socket, receiver: Endpoint, incoming: S
             if sent < len(data):
                 backlog = sent > len(received)
                 try:
-                    sent += sender.send(outgoing, data[sent:sent + CHUNK], QUIET_WINDOW if backlog else OP_TIMEOUT)
+                    sent += sender.send(outgoing, data[sent:sent + CHUNK], QUIET_WINDOW if backlog else None)
                 except OpError as exc:
                     if exc.code != "ETIMEDOUT" or not backlog:
                         raise

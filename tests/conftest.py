@@ -1,0 +1,47 @@
+"""Shared helpers for the project's own tests."""
+
+from __future__ import annotations
+
+import pytest
+
+from conformance.plugin import Case, check_case
+from conformance.scenario import SCENARIOS
+from conformance.scenarios import load_all
+from fixtures.endpoint import Endpoint
+from fixtures.target_spec import TargetSpec
+from fixtures.targets import Target
+from fixtures.transports import InProcessTransport
+
+pytest_plugins = ["pytester"]
+
+
+def in_process_target(adapter_class, label: str = "under-test") -> Target:
+    spec = TargetSpec(label, "python", f"tests:{adapter_class.__name__}", label)
+    return Target(spec, lambda: InProcessTransport(adapter_class(), f"{label} ({adapter_class.__name__})"))
+
+
+@pytest.fixture(autouse=True)
+def quick_operations(monkeypatch):
+    """Operations that should complete at once get 1 s, so a faulty target fails sooner."""
+    monkeypatch.setattr(Endpoint, "default_timeout", 1.0)
+
+
+def grade_behaviour(behaviour_id: str, adapter_class, stop_at_first_failure: bool = False
+                    ) -> list[tuple[Case, str, str]]:
+    """Grade the cases of one behaviour against an in-process adapter: (case, grade, headline)."""
+    load_all()
+    target = in_process_target(adapter_class)
+    results = []
+    try:
+        for scenario in SCENARIOS[behaviour_id]:
+            spec = scenario.sockspec
+            for family in spec.families:
+                for seat in spec.seats:
+                    case = Case(target.label, family, seat)
+                    verdict = check_case(scenario, spec, case, target)
+                    results.append((case, verdict.grade, verdict.headline))
+                    if stop_at_first_failure and verdict.grade == "fail":
+                        return results
+    finally:
+        target.close()
+    return results

@@ -1,0 +1,514 @@
+"""Deliberately wrong targets: each breaks one socket behaviour the suite must catch.
+
+Each is the reference with one operation bent the way real implementations go wrong
+(a swapped address, a lost error, a buffer that never flushes). They are in-process
+adapters, usable as ``--target python:tests.faulty.adapters:NAME``.
+"""
+
+from __future__ import annotations
+
+import select
+import socket
+
+from reference_impl.engine import Args, ReferenceAdapter
+from reference_impl.errors import OpError
+from reference_impl.protocol import decode_bytes, encode_bytes
+
+
+def _unmapped(address: dict) -> dict:
+    return {**address, "host": address["host"].removeprefix("::ffff:")}
+
+
+def _is_listener(sock: socket.socket) -> bool:
+    return sock.type == socket.SOCK_STREAM and bool(sock.getsockopt(socket.SOL_SOCKET, socket.SO_ACCEPTCONN))
+
+
+def _connected(sock: socket.socket) -> bool:
+    try:
+        sock.getpeername()
+    except OSError:
+        return False
+    return True
+
+
+# -- stream: addresses --------------------------------------------------------------------
+
+class AcceptSwapsAddresses(ReferenceAdapter):
+    """accept() reports its local and peer addresses the wrong way round."""
+    def op_tcp_accept(self, args):
+        result = super().op_tcp_accept(args)
+        return {**result, "local": result["peer"], "peer": result["local"]}
+
+
+class PeerAddressIsLocal(ReferenceAdapter):
+    """getpeername() answers with the socket's own address."""
+    def op_addr_peer(self, args):
+        return self.op_addr_local(args)
+
+
+class BindIgnored(ReferenceAdapter):
+    """connect() ignores the local address it was asked to bind."""
+    def op_tcp_connect(self, args):
+        return super().op_tcp_connect(args.changed(bind=None))
+
+
+class UnmapsAddresses(ReferenceAdapter):
+    """IPv4-mapped IPv6 addresses are reported as plain IPv4."""
+    def op_tcp_accept(self, args):
+        result = super().op_tcp_accept(args)
+        return {**result, "local": _unmapped(result["local"]), "peer": _unmapped(result["peer"])}
+
+    def op_tcp_connect(self, args):
+        result = super().op_tcp_connect(args)
+        return {**result, "local": _unmapped(result["local"]), "peer": _unmapped(result["peer"])}
+
+
+# -- stream: transfer ----------------------------------------------------------------------
+
+class CorruptsLargeReceives(ReferenceAdapter):
+    """Flips the first byte of every receive of more than 1000 bytes."""
+    def op_stream_recv(self, args):
+        data = decode_bytes(super().op_stream_recv(args)["data"])
+        if len(data) > 1000:
+            data = bytes([data[0] ^ 0xFF]) + data[1:]
+        return {"data": encode_bytes(data)}
+
+
+class HalfDuplex(ReferenceAdapter):
+    """Refuses to send while received data waits to be read."""
+    def op_stream_send(self, args):
+        readable, _, _ = select.select([self._socket(args)], [], [], 0)
+        if readable:
+            raise OpError("EAGAIN", "half duplex: unread data pending")
+        return super().op_stream_send(args)
+
+
+class DropsAfterOneMiB(ReferenceAdapter):
+    """Reports every byte sent, but silently drops all after the first MiB."""
+    def __init__(self):
+        super().__init__()
+        self._totals = {}
+
+    def op_stream_send(self, args):
+        handle, data = args.get("handle", int), args.data()
+        total = self._totals.get(handle, 0)
+        self._totals[handle] = total + len(data)
+        if total >= 1 << 20:
+            return {"sent": len(data)}
+        return super().op_stream_send(args)
+
+
+class RecvCapsAtTen(ReferenceAdapter):
+    """Never returns more than 10 bytes per receive, as if keeping message boundaries."""
+    def op_stream_recv(self, args):
+        return super().op_stream_recv(args.changed(max=min(10, args.get("max", int))))
+
+
+class RecvIgnoresMax(ReferenceAdapter):
+    """Returns up to twice the bytes asked for."""
+    def op_stream_recv(self, args):
+        return super().op_stream_recv(args.changed(max=2 * args.get("max", int)))
+
+
+class ZeroSendShutsDown(ReferenceAdapter):
+    """A zero-length send shuts the write side down, so the peer sees end of stream."""
+    def op_stream_send(self, args):
+        if not args.data():
+            self._socket(args).shutdown(socket.SHUT_WR)
+            return {"sent": 0}
+        return super().op_stream_send(args)
+
+
+class HoldsSmallWrites(ReferenceAdapter):
+    """Buffers writes under 32 bytes until the next send: a writer that never flushes."""
+    def __init__(self):
+        super().__init__()
+        self._held = {}
+
+    def op_stream_send(self, args):
+        handle, data = args.get("handle", int), args.data()
+        pending = self._held.pop(handle, b"") + data
+        if len(pending) < 32:
+            self._held[handle] = pending
+            return {"sent": len(data)}
+        super().op_stream_send(args.changed(data=encode_bytes(pending)))
+        return {"sent": len(data)}
+
+
+class NeverBlocksSend(ReferenceAdapter):
+    """When the socket is full, reports the bytes as sent anyway (and drops them)."""
+    def op_stream_send(self, args):
+        try:
+            return super().op_stream_send(args.changed(timeout=0))
+        except OpError as exc:
+            if exc.code in ("ETIMEDOUT", "EAGAIN"):
+                return {"sent": len(args.data())}
+            raise
+
+
+# -- stream: errors ------------------------------------------------------------------------
+
+class RefusedAsTimeout(ReferenceAdapter):
+    """A refused connect is reported as a timeout."""
+    def op_tcp_connect(self, args):
+        try:
+            return super().op_tcp_connect(args)
+        except OpError as exc:
+            if exc.code == "ECONNREFUSED":
+                raise OpError("ETIMEDOUT", "connect: timed out") from None
+            raise
+
+
+class SendsWhenUnconnected(ReferenceAdapter):
+    """send() on an unconnected socket claims success."""
+    def op_stream_send(self, args):
+        if not _connected(self._socket(args)):
+            return {"sent": len(args.data())}
+        return super().op_stream_send(args)
+
+
+class UnconnectedRecvIsEOF(ReferenceAdapter):
+    """recv() on an unconnected socket reports end of stream."""
+    def op_stream_recv(self, args):
+        if not _connected(self._socket(args)):
+            return {"data": ""}
+        return super().op_stream_recv(args)
+
+
+class EmptyQueueIsEOF(ReferenceAdapter):
+    """A non-blocking receive with nothing queued reports end of stream."""
+    def op_stream_recv(self, args):
+        try:
+            return super().op_stream_recv(args)
+        except OpError as exc:
+            if exc.code == "EAGAIN":
+                return {"data": ""}
+            raise
+
+
+class TimeoutIsEOF(ReferenceAdapter):
+    """A receive that times out reports end of stream."""
+    def op_stream_recv(self, args):
+        try:
+            return super().op_stream_recv(args)
+        except OpError as exc:
+            if exc.code == "ETIMEDOUT":
+                return {"data": ""}
+            raise
+
+
+# -- stream: options -------------------------------------------------------------------------
+
+class _IgnoresOption(ReferenceAdapter):
+    ignored = ""
+
+    def op_opt_set(self, args):
+        if args.get("name", str) == self.ignored:
+            return {}
+        return super().op_opt_set(args)
+
+
+class NodelayIgnored(_IgnoresOption):
+    """Setting TCP_NODELAY does nothing."""
+    ignored = "nodelay"
+
+
+class RcvbufIgnored(_IgnoresOption):
+    """Setting SO_RCVBUF does nothing."""
+    ignored = "rcvbuf"
+
+
+class SndbufIgnored(_IgnoresOption):
+    """Setting SO_SNDBUF does nothing."""
+    ignored = "sndbuf"
+
+
+class KeepaliveOnByDefault(ReferenceAdapter):
+    """Turns keep-alives on for every new connection."""
+    def op_tcp_connect(self, args):
+        result = super().op_tcp_connect(args)
+        self._sockets[result["handle"]].setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)
+        return result
+
+    def op_tcp_accept(self, args):
+        result = super().op_tcp_accept(args)
+        self._sockets[result["handle"]].setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)
+        return result
+
+
+class TtlAlways64(ReferenceAdapter):
+    """Reads the TTL back as 64 whatever was set."""
+    def op_opt_get(self, args):
+        return {"value": 64} if args.get("name", str) == "ttl" else super().op_opt_get(args)
+
+
+class LingerReadsOff(ReferenceAdapter):
+    """Reads SO_LINGER back as off whatever was set."""
+    def op_opt_get(self, args):
+        return {"value": None} if args.get("name", str) == "linger" else super().op_opt_get(args)
+
+
+class V6onlyReadsFalse(ReferenceAdapter):
+    """Reads IPV6_V6ONLY back as false whatever was set."""
+    def op_opt_get(self, args):
+        return {"value": False} if args.get("name", str) == "v6only" else super().op_opt_get(args)
+
+
+class V6onlyIgnored(ReferenceAdapter):
+    """Drops IPV6_V6ONLY from the options given at creation."""
+    def _new_socket(self, family, kind, options):
+        return super()._new_socket(family, kind, {k: v for k, v in options.items() if k != "v6only"})
+
+
+# -- passive sockets ----------------------------------------------------------------------------
+
+class ListenerRecvIsEOF(ReferenceAdapter):
+    """recv() on a listening socket reports end of stream."""
+    def op_stream_recv(self, args):
+        if _is_listener(self._socket(args)):
+            return {"data": ""}
+        return super().op_stream_recv(args)
+
+
+class ListenerSendClaimsSuccess(ReferenceAdapter):
+    """send() on a listening socket claims success."""
+    def op_stream_send(self, args):
+        if _is_listener(self._socket(args)):
+            return {"sent": len(args.data())}
+        return super().op_stream_send(args)
+
+
+class ListenerPeerIsLocal(ReferenceAdapter):
+    """getpeername() on a listener answers with its own address."""
+    def op_addr_peer(self, args):
+        if _is_listener(self._socket(args)):
+            return self.op_addr_local(args)
+        return super().op_addr_peer(args)
+
+
+class ListenReportsRequestedPort(ReferenceAdapter):
+    """listen() reports the port it was asked for (0), not the one it got."""
+    def op_tcp_listen(self, args):
+        result = super().op_tcp_listen(args)
+        return {**result, "local": {**result["local"], "port": args.get("port", int, 0)}}
+
+
+class ListenReportsStalePort(ReferenceAdapter):
+    """listen() on port 0 reports the first ephemeral port it ever got."""
+    def __init__(self):
+        super().__init__()
+        self._first = None
+
+    def op_tcp_listen(self, args):
+        result = super().op_tcp_listen(args)
+        self._first = self._first or result["local"]["port"]
+        return {**result, "local": {**result["local"], "port": self._first}}
+
+
+class ListenersShareSilently(ReferenceAdapter):
+    """Every listener gets SO_REUSEPORT, asked for or not."""
+    def op_tcp_listen(self, args):
+        return super().op_tcp_listen(args.changed(options={**args.get("options", dict, {}), "reuseport": True}))
+
+
+class ReuseaddrImpliesReuseport(ReferenceAdapter):
+    """SO_REUSEADDR is implemented as SO_REUSEPORT, as on some platforms' wrappers."""
+    def op_tcp_listen(self, args):
+        options = dict(args.get("options", dict, {}))
+        if options.get("reuseaddr"):
+            options["reuseport"] = True
+        return super().op_tcp_listen(args.changed(options=options))
+
+
+class ReuseportIgnored(ReferenceAdapter):
+    """Drops SO_REUSEPORT from the options given at creation."""
+    def _new_socket(self, family, kind, options):
+        return super()._new_socket(family, kind, {k: v for k, v in options.items() if k != "reuseport"})
+
+
+class AcceptReportsStalePeer(ReferenceAdapter):
+    """Every accept reports the peer of the first connection accepted."""
+    def __init__(self):
+        super().__init__()
+        self._first_peer = None
+
+    def op_tcp_accept(self, args):
+        result = super().op_tcp_accept(args)
+        self._first_peer = self._first_peer or result["peer"]
+        return {**result, "peer": self._first_peer}
+
+
+class CrossesConnections(ReferenceAdapter):
+    """Every second accept hands out the previous connection's handle again."""
+    def __init__(self):
+        super().__init__()
+        self._previous = None
+
+    def op_tcp_accept(self, args):
+        result = super().op_tcp_accept(args)
+        previous, self._previous = self._previous, result["handle"]
+        if previous is not None and result["handle"] % 2 == 0:
+            return {**result, "handle": previous}
+        return result
+
+
+class AcceptDiscardsEarlyData(ReferenceAdapter):
+    """accept() throws away data that arrived before it was called."""
+    def op_tcp_accept(self, args):
+        result = super().op_tcp_accept(args)
+        try:
+            self._sockets[result["handle"]].recv(1 << 16)
+        except BlockingIOError:
+            pass
+        return result
+
+
+class AcceptsNewestFirst(ReferenceAdapter):
+    """Takes every pending connection and hands them out newest first (LIFO)."""
+    def __init__(self):
+        super().__init__()
+        self._stack = {}
+
+    def op_tcp_accept(self, args):
+        handle = args.get("handle", int)
+        stack = self._stack.setdefault(handle, [])
+        while True:
+            try:
+                stack.append(super().op_tcp_accept(args.changed(timeout=0)))
+            except OpError:
+                break
+        return stack.pop() if stack else super().op_tcp_accept(args)
+
+
+class ClosingListenerClosesConnections(ReferenceAdapter):
+    """Closing a listener also closes every connection accepted from it."""
+    def __init__(self):
+        super().__init__()
+        self._children = {}
+
+    def op_tcp_accept(self, args):
+        result = super().op_tcp_accept(args)
+        self._children.setdefault(args.get("handle", int), []).append(result["handle"])
+        return result
+
+    def op_close(self, args):
+        for child in self._children.pop(args.get("handle", int), []):
+            if child in self._sockets:
+                self._sockets.pop(child).close()
+        return super().op_close(args)
+
+
+class CloseLeaksListener(ReferenceAdapter):
+    """close() forgets a listener's handle but leaves the socket open."""
+    def __init__(self):
+        super().__init__()
+        self._leaked = []
+
+    def op_close(self, args):
+        sock = self._socket(args)
+        if _is_listener(sock):
+            self._leaked.append(self._sockets.pop(args.get("handle", int)))
+            return {}
+        return super().op_close(args)
+
+    def close_all(self):
+        super().close_all()
+        for sock in self._leaked:
+            sock.close()
+        self._leaked.clear()
+
+
+class ClosingConnectionClosesListener(ReferenceAdapter):
+    """Closing an accepted connection closes its listener too."""
+    def __init__(self):
+        super().__init__()
+        self._parent = {}
+
+    def op_tcp_accept(self, args):
+        result = super().op_tcp_accept(args)
+        self._parent[result["handle"]] = args.get("handle", int)
+        return result
+
+    def op_close(self, args):
+        parent = self._parent.pop(args.get("handle", int), None)
+        if parent in self._sockets:
+            self._sockets.pop(parent).close()
+        return super().op_close(args)
+
+
+class ForeignBindFallsBack(ReferenceAdapter):
+    """When the address is not local, listens on the loopback instead."""
+    def op_tcp_listen(self, args):
+        try:
+            return super().op_tcp_listen(args)
+        except OpError as exc:
+            if exc.code != "EADDRNOTAVAIL":
+                raise
+            loopback = "::1" if args.get("family", str) == "ipv6" else "127.0.0.1"
+            return super().op_tcp_listen(args.changed(host=loopback))
+
+
+class AcceptNeverWaits(ReferenceAdapter):
+    """accept() ignores its timeout and never waits."""
+    def op_tcp_accept(self, args):
+        return super().op_tcp_accept(args.changed(timeout=0))
+
+
+class NonblockingAcceptWaits(ReferenceAdapter):
+    """A non-blocking accept waits anyway (a little)."""
+    def op_tcp_accept(self, args):
+        if args.get("timeout", (int, float), 5.0) == 0:
+            args = args.changed(timeout=0.05)
+        return super().op_tcp_accept(args)
+
+
+# Which fault proves which behaviour's check can fail.
+FAULT_FOR_BEHAVIOUR = {
+    "TCP-STREAM-001": AcceptSwapsAddresses,
+    "TCP-STREAM-002": PeerAddressIsLocal,
+    "TCP-STREAM-003": CorruptsLargeReceives,
+    "TCP-STREAM-004": HalfDuplex,
+    "TCP-STREAM-005": DropsAfterOneMiB,
+    "TCP-STREAM-006": RecvCapsAtTen,
+    "TCP-STREAM-007": RecvIgnoresMax,
+    "TCP-STREAM-008": ZeroSendShutsDown,
+    "TCP-STREAM-009": RefusedAsTimeout,
+    "TCP-STREAM-010": SendsWhenUnconnected,
+    "TCP-STREAM-011": UnconnectedRecvIsEOF,
+    "TCP-STREAM-012": EmptyQueueIsEOF,
+    "TCP-STREAM-013": TimeoutIsEOF,
+    "TCP-STREAM-014": NodelayIgnored,
+    "TCP-STREAM-015": KeepaliveOnByDefault,
+    "TCP-STREAM-016": RcvbufIgnored,
+    "TCP-STREAM-017": SndbufIgnored,
+    "TCP-STREAM-018": TtlAlways64,
+    "TCP-STREAM-019": LingerReadsOff,
+    "TCP-STREAM-020": HoldsSmallWrites,
+    "TCP-STREAM-021": BindIgnored,
+    "TCP-STREAM-022": NeverBlocksSend,
+    "TCP-PASSIVE-001": ListenerRecvIsEOF,
+    "TCP-PASSIVE-002": ListenerSendClaimsSuccess,
+    "TCP-PASSIVE-003": ListenerPeerIsLocal,
+    "TCP-PASSIVE-004": ListenReportsRequestedPort,
+    "TCP-PASSIVE-005": ListenReportsStalePort,
+    "TCP-PASSIVE-006": ListenersShareSilently,
+    "TCP-PASSIVE-007": ReuseaddrImpliesReuseport,
+    "TCP-PASSIVE-008": ReuseportIgnored,
+    "TCP-PASSIVE-009": ListenersShareSilently,
+    "TCP-PASSIVE-010": AcceptSwapsAddresses,
+    "TCP-PASSIVE-011": AcceptReportsStalePeer,
+    "TCP-PASSIVE-012": CrossesConnections,
+    "TCP-PASSIVE-013": AcceptDiscardsEarlyData,
+    "TCP-PASSIVE-014": AcceptsNewestFirst,
+    "TCP-PASSIVE-015": ClosingListenerClosesConnections,
+    "TCP-PASSIVE-016": CloseLeaksListener,
+    "TCP-PASSIVE-017": ForeignBindFallsBack,
+    "TCP-PASSIVE-018": AcceptNeverWaits,
+    "TCP-PASSIVE-019": NonblockingAcceptWaits,
+    "TCP-PASSIVE-020": UnmapsAddresses,
+    "TCP-PASSIVE-021": V6onlyIgnored,
+    "TCP-PASSIVE-022": V6onlyIgnored,
+    "TCP-PASSIVE-023": UnmapsAddresses,
+    "TCP-PASSIVE-024": V6onlyReadsFalse,
+    "TCP-PASSIVE-025": ClosingConnectionClosesListener,
+}

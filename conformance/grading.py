@@ -65,11 +65,10 @@ def grade(target_trace: Trace, reference_trace: Trace, target_label: str, rule: 
     difference, divergences = _first_difference(actual, expected)
     if violations or difference is not None:
         mark = target_trace.entries.index(difference[0]) if difference and difference[0] else None
-        headline = (f"broke the rule: {violations[0].name} — {violations[0].rule}" if violations
-                    else f"differs from the reference at check {difference[2]!r}")
+        headline = _headline(violations, difference)
         report = "\n".join([
             f"rule: {rule}",
-            *(f"violated: {v.name}: got {v.value!r}; {v.rule}" for v in violations),
+            *(f"violated: {v.name}: got {v.value!r}; {v.rule}" for v in violations if v.kind == "check"),
             _describe_difference(difference),
             "",
             side_by_side(target_trace, reference_trace, f"target ({target_label})", "reference", mark),
@@ -79,6 +78,14 @@ def grade(target_trace: Trace, reference_trace: Trace, target_label: str, rule: 
         return Verdict("divergent", "allowed divergence: " + "; ".join(divergences), target_trace,
                        reference_trace, "\n".join(divergences), divergences)
     return Verdict("pass", "passed", target_trace, reference_trace)
+
+
+def _headline(violations: list[Entry], difference: tuple | None) -> str:
+    if violations and violations[0].kind == "stop":
+        return violations[0].text
+    if violations:
+        return f"broke the rule at check {violations[0].name!r}: got {violations[0].value!r}, {violations[0].rule}"
+    return f"differs from the reference at check {difference[2]!r}"  # type: ignore[index]
 
 
 def _first_difference(actual: list[Entry], expected: list[Entry]) -> tuple[tuple | None, list[str]]:

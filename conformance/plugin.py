@@ -31,10 +31,6 @@ GRADE_PROPERTY = "sockspec"
 SEVERITY = {"MUST": "critical", "SHOULD": "normal", "MAY": "minor"}
 
 
-class BehaviourFailure(AssertionError):
-    """The target breaks a behaviour: a verdict, with its evidence."""
-
-
 @dataclass(frozen=True)
 class Case:
     """One parametrisation of a behaviour test."""
@@ -146,7 +142,8 @@ def pytest_pyfunc_call(pyfuncitem: pytest.Function) -> bool | None:
     _record(pyfuncitem, spec, case, verdict.grade, verdict.headline)
     _attach(verdict, case)
     if verdict.grade == "fail":
-        raise BehaviourFailure(f"{spec.behaviour.id} {verdict.headline}\n{verdict.report}")
+        # The evidence is the traces, not this plugin's stack: no Python traceback.
+        pytest.fail(f"{spec.behaviour.id} {verdict.headline}\n{verdict.report}", pytrace=False)
     if verdict.grade == "divergent":
         pyfuncitem.warn(pytest.PytestWarning(f"{spec.behaviour.id} [{case.id}]: {verdict.headline}"))
     return True
@@ -208,9 +205,11 @@ def _attach(verdict: Verdict, case: Case) -> None:
 
 
 def _record(item: pytest.Item, spec: ScenarioSpec, case: Case, grade_name: str, headline: str) -> None:
+    info = item.config.stash[TARGETS][case.target].known_info
     item.user_properties.append((GRADE_PROPERTY, json.dumps({
         "behaviour": spec.behaviour.id, "target": case.target, "family": case.family, "seat": case.seat,
-        "grade": grade_name, "detail": headline,
+        "grade": grade_name, "detail": headline, "nodeid": item.nodeid,
+        "adapter": info.describe() if info else None,
     })))
 
 
@@ -231,6 +230,8 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
     else:  # anything but a graded verdict is a fault of the adapter or the harness
         grade_name = "error"
         detail = call.excinfo.exconly() if call.excinfo else "error"
+        if call.excinfo and call.excinfo.errisinstance(AdapterFault):
+            report.longrepr = f"adapter fault [{case.id}]: {call.excinfo.value}"  # one clear message
     _record(item, spec, case, grade_name, detail.splitlines()[0] if detail else grade_name)
     report.user_properties = list(item.user_properties)
     return report
@@ -241,6 +242,44 @@ def grade_of(report: pytest.TestReport) -> dict | None:
         if name == GRADE_PROPERTY:
             return json.loads(value)
     return None
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    """Collect graded cases (on the xdist controller too: user_properties travel with reports)."""
+    graded = grade_of(report)
+    if graded is not None and (report.when == "call" or (report.when == "setup" and not report.passed)):
+        _session_results.append(graded)
+
+
+_session_results: list[dict] = []
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    config = session.config
+    if hasattr(config, "workerinput"):  # an xdist worker: the controller writes the reports
+        return
+    targets = {}
+    for label, target in config.stash[TARGETS].items():
+        adapters = {r["adapter"] for r in _session_results if r["target"] == label and r.get("adapter")}
+        targets[label] = {"spec": target.spec.text, "adapter": ", ".join(sorted(adapters)) or None}
+    alluredir = getattr(config.option, "allure_report_dir", None)
+    if alluredir:
+        from reports import allure_meta
+        allure_meta.write(alluredir, targets)
+    report_dir = config.getoption("sockspec_report")
+    if report_dir and _session_results:
+        from reports.writer import write_reports
+        paths = write_reports(report_dir, _session_results, targets)
+        config.stash[REPORT_PATHS] = paths
+
+
+REPORT_PATHS = pytest.StashKey[list]()
+
+
+def pytest_terminal_summary(terminalreporter, config: pytest.Config) -> None:
+    for path in config.stash.get(REPORT_PATHS, []):
+        terminalreporter.write_line(f"sockspec report: {path}")
 
 
 def pytest_report_teststatus(report: pytest.TestReport, config: pytest.Config):

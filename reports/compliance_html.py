@@ -1,0 +1,87 @@
+"""The HTML compliance matrix: behaviours down, targets across, every verdict explained."""
+
+from __future__ import annotations
+
+import html
+from collections import defaultdict
+
+_LABEL = {"pass": "pass", "divergent": "allowed divergence", "fail": "FAIL", "error": "error",
+          "not-applicable": "n/a", "skipped": "skipped", "not-run": "not run"}
+_STYLE = """
+body { font: 14px/1.4 system-ui, sans-serif; margin: 2em; color: #222; }
+h1 { font-size: 1.4em; } h2 { font-size: 1.1em; margin-top: 2em; }
+table { border-collapse: collapse; margin: 1em 0; }
+th, td { border: 1px solid #ccc; padding: 4px 8px; vertical-align: top; text-align: left; }
+th { background: #f3f3f3; }
+td.grade { text-align: center; white-space: nowrap; }
+.pass { background: #d9f2d9; } .divergent { background: #fff3c4; } .fail { background: #f8c9c9; font-weight: bold; }
+.error { background: #e6d5f5; } .not-applicable, .skipped, .not-run { background: #eee; color: #666; }
+.level { font-size: 0.85em; color: #555; } .rule { color: #444; font-size: 0.9em; }
+details { font-size: 0.85em; } code { font-size: 0.9em; }
+"""
+
+
+def render(summary: dict) -> str:
+    targets = list(summary["targets"])
+    cases = defaultdict(list)
+    for result in summary["results"]:
+        cases[(result["behaviour"], result["target"])].append(result)
+    parts = [
+        "<!doctype html><html lang=en><head><meta charset=utf-8>",
+        "<title>sockspec compliance report</title>", f"<style>{_STYLE}</style></head><body>",
+        "<h1>sockspec compliance report</h1>",
+        f"<p>Generated {_e(summary['generated'])} on {_e(summary['host']['platform'])}.</p>",
+        _targets_table(summary, targets),
+    ]
+    area = None
+    for behaviour in summary["behaviours"]:
+        if behaviour["area"] != area:
+            if area is not None:
+                parts.append("</table>")
+            area = behaviour["area"]
+            parts.append(f"<h2>{_e(behaviour['kind'])} — {_e(area)}</h2><table><tr><th>behaviour</th>"
+                         + "".join(f"<th>{_e(t)}</th>" for t in targets) + "</tr>")
+        parts.append(_behaviour_row(behaviour, targets, summary["matrix"][behaviour["id"]], cases))
+    if area is not None:
+        parts.append("</table>")
+    parts.append("</body></html>")
+    return "\n".join(parts)
+
+
+def _targets_table(summary: dict, targets: list[str]) -> str:
+    rows = ["<table><tr><th>target</th><th>spec</th><th>implementation</th>"
+            + "".join(f"<th>{_LABEL[g]}</th>" for g in ("pass", "divergent", "fail", "error", "not-applicable"))
+            + "</tr>"]
+    for label in targets:
+        info = summary["targets"][label]
+        counts = summary["behaviour_totals"].get(label, {})
+        rows.append(f"<tr><td>{_e(label)}</td><td><code>{_e(info.get('spec', ''))}</code></td>"
+                    f"<td>{_e(info.get('adapter') or '—')}</td>"
+                    + "".join(f"<td class='grade {g}'>{counts.get(g, 0)}</td>"
+                              for g in ("pass", "divergent", "fail", "error", "not-applicable"))
+                    + "</tr>")
+    rows.append("</table><p class=rule>Counts are behaviours; a behaviour's verdict is the worst of its cases "
+                "(families × seats). <em>n/a</em>: the target or host lacks a needed feature.</p>")
+    return "\n".join(rows)
+
+
+def _behaviour_row(behaviour: dict, targets: list[str], verdicts: dict, cases: dict) -> str:
+    source = _e(behaviour["source"])
+    if behaviour.get("link"):
+        source = f"<a href='{_e(behaviour['link'])}'>{source}</a>"
+    cells = [f"<td><b>{_e(behaviour['id'])}</b> {_e(behaviour['title'])} "
+             f"<span class=level>{_e(behaviour['level'])}</span><div class=rule>{_e(behaviour['rule'])}<br>"
+             f"{source}</div></td>"]
+    for label in targets:
+        grade = verdicts.get(label, "not-run")
+        details = "".join(
+            f"<li>{_e(c['family'])}, target as {_e(c['seat'])}: <b>{_e(_LABEL.get(c['grade'], c['grade']))}</b>"
+            + (f" — {_e(c['detail'])}" if c["grade"] != "pass" else "") + "</li>"
+            for c in cases.get((behaviour["id"], label), []))
+        body = f"<details><summary>{_LABEL[grade]}</summary><ul>{details}</ul></details>" if details else _LABEL[grade]
+        cells.append(f"<td class='grade {grade}'>{body}</td>")
+    return "<tr>" + "".join(cells) + "</tr>"
+
+
+def _e(text: object) -> str:
+    return html.escape(str(text), quote=True)

@@ -1,0 +1,49 @@
+"""The JSON summary of a run: every graded case, per-behaviour verdicts, totals per target."""
+
+from __future__ import annotations
+
+import datetime
+import platform
+from collections import Counter, defaultdict
+from typing import Iterable
+
+from conformance import catalogue
+
+GRADES = ("pass", "divergent", "fail", "error", "not-applicable", "skipped")
+# A behaviour's verdict for a target is the worst of its cases' grades, in this order.
+_SEVERITY = ("fail", "error", "divergent", "pass", "skipped", "not-applicable")
+
+
+def behaviour_verdict(grades: Iterable[str]) -> str:
+    present = set(grades)
+    for grade in _SEVERITY:
+        if grade in present:
+            return grade
+    return "not-run"
+
+
+def build(results: list[dict], targets: dict[str, dict]) -> dict:
+    behaviours = catalogue.load()
+    by_pair: dict[tuple[str, str], list[str]] = defaultdict(list)
+    for result in results:
+        by_pair[(result["behaviour"], result["target"])].append(result["grade"])
+    matrix = {
+        b_id: {label: behaviour_verdict(by_pair.get((b_id, label), [])) for label in targets}
+        for b_id in behaviours
+    }
+    totals = {label: dict(Counter(r["grade"] for r in results if r["target"] == label)) for label in targets}
+    verdicts = {label: dict(Counter(matrix[b][label] for b in behaviours)) for label in targets}
+    return {
+        "generated": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        "host": {"platform": platform.platform(), "python": platform.python_version()},
+        "targets": targets,
+        "behaviours": [
+            {"id": b.id, "title": b.title, "rule": b.rule, "level": b.level, "area": b.area.title,
+             "kind": b.area.kind, "source": b.source, "link": b.link}
+            for b in behaviours.values()
+        ],
+        "results": sorted(results, key=lambda r: (r["behaviour"], r["target"], r["family"], r["seat"])),
+        "matrix": matrix,
+        "case_totals": totals,
+        "behaviour_totals": verdicts,
+    }

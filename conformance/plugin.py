@@ -78,7 +78,7 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 
 def pytest_report_header(config: pytest.Config) -> list[str]:
     targets = config.stash.get(TARGETS, {})
-    return [f"sockspec targets: {', '.join(f'{t.label}={t.spec.text}' for t in targets.values())}"]
+    return [f"sockspec target {t.label!r}: {t.spec.text.removeprefix(t.label + '=')}" for t in targets.values()]
 
 
 # -- collection -----------------------------------------------------------------------------
@@ -291,5 +291,5 @@ def pytest_report_teststatus(report: pytest.TestReport, config: pytest.Config):
     if graded["grade"] == "divergent" and report.passed and report.when == "call":
         return "divergent", "D", "PASSED (allowed divergence)"
     if graded["grade"] == "not-applicable" and report.skipped:
-        return "not applicable", "n", "NOT APPLICABLE"
+        return "inapplicable", "n", "NOT APPLICABLE"
     return None

@@ -512,3 +512,13 @@ FAULT_FOR_BEHAVIOUR = {
     "TCP-PASSIVE-024": V6onlyReadsFalse,
     "TCP-PASSIVE-025": ClosingConnectionClosesListener,
 }
+
+
+# -- allowed variants: different from the reference, but within the rules --------------------
+
+class PosixUnconnectedSend(ReferenceAdapter):
+    """send() on an unconnected socket fails with POSIX's ENOTCONN instead of Linux's EPIPE."""
+    def op_stream_send(self, args):
+        if not _connected(self._socket(args)):
+            raise OpError("ENOTCONN", "send: not connected")
+        return super().op_stream_send(args)

@@ -12,6 +12,7 @@ the pair, and reports through three channels that stay apart:
 from __future__ import annotations
 
 import json
+from collections import Counter
 from dataclasses import dataclass
 
 import pytest
@@ -225,8 +226,9 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
         return report
     case: Case = item.callspec.params["run"]
     if report.skipped:
-        grade_name = "not-applicable"
         detail = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
+        detail = detail.removeprefix("Skipped: ")
+        grade_name = "not-applicable" if detail.startswith("not applicable") else "skipped"
     else:  # anything but a graded verdict is a fault of the adapter or the harness
         grade_name = "error"
         detail = call.excinfo.exconly() if call.excinfo else "error"
@@ -278,6 +280,11 @@ REPORT_PATHS = pytest.StashKey[list]()
 
 
 def pytest_terminal_summary(terminalreporter, config: pytest.Config) -> None:
+    reasons = Counter(r["detail"] for r in _session_results if r["grade"] in ("not-applicable", "skipped"))
+    if reasons:
+        terminalreporter.section("sockspec: not applicable or skipped")
+        for reason, count in reasons.most_common():
+            terminalreporter.write_line(f"{count:4d} × {reason}")
     for path in config.stash.get(REPORT_PATHS, []):
         terminalreporter.write_line(f"sockspec report: {path}")
 

@@ -70,6 +70,7 @@ def pytest_configure(config: pytest.Config) -> None:
         if not catalogue.select([prefix]):
             raise pytest.UsageError(f"--behaviour {prefix!r} matches no behaviour; see `sockspec list`")
     config.stash[TARGETS] = targets
+    config.pluginmanager.register(ResultCollector(config), "sockspec-results")
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
@@ -246,47 +247,45 @@ def grade_of(report: pytest.TestReport) -> dict | None:
     return None
 
 
-def pytest_runtest_logreport(report: pytest.TestReport) -> None:
-    """Collect graded cases (on the xdist controller too: user_properties travel with reports)."""
-    graded = grade_of(report)
-    if graded is not None and (report.when == "call" or (report.when == "setup" and not report.passed)):
-        _session_results.append(graded)
+class ResultCollector:
+    """Collects graded cases as reports arrive (on the xdist controller too: a report's
+    user_properties travel with it) and writes the reports at the end of the session."""
 
+    def __init__(self, config: pytest.Config) -> None:
+        self.config = config
+        self.results: list[dict] = []
+        self.report_paths: list = []
 
-_session_results: list[dict] = []
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        graded = grade_of(report)
+        if graded is not None and (report.when == "call" or (report.when == "setup" and not report.passed)):
+            self.results.append(graded)
 
+    @pytest.hookimpl(trylast=True)
+    def pytest_sessionfinish(self, session: pytest.Session) -> None:
+        if hasattr(self.config, "workerinput"):  # an xdist worker: the controller writes the reports
+            return
+        targets = {}
+        for label, target in self.config.stash[TARGETS].items():
+            adapters = {r["adapter"] for r in self.results if r["target"] == label and r.get("adapter")}
+            targets[label] = {"spec": target.spec.text, "adapter": ", ".join(sorted(adapters)) or None}
+        alluredir = getattr(self.config.option, "allure_report_dir", None)
+        if alluredir:
+            from reports import allure_meta
+            allure_meta.write(alluredir, targets)
+        report_dir = self.config.getoption("sockspec_report")
+        if report_dir and self.results:
+            from reports.writer import write_reports
+            self.report_paths = write_reports(report_dir, self.results, targets)
 
-@pytest.hookimpl(trylast=True)
-def pytest_sessionfinish(session: pytest.Session) -> None:
-    config = session.config
-    if hasattr(config, "workerinput"):  # an xdist worker: the controller writes the reports
-        return
-    targets = {}
-    for label, target in config.stash[TARGETS].items():
-        adapters = {r["adapter"] for r in _session_results if r["target"] == label and r.get("adapter")}
-        targets[label] = {"spec": target.spec.text, "adapter": ", ".join(sorted(adapters)) or None}
-    alluredir = getattr(config.option, "allure_report_dir", None)
-    if alluredir:
-        from reports import allure_meta
-        allure_meta.write(alluredir, targets)
-    report_dir = config.getoption("sockspec_report")
-    if report_dir and _session_results:
-        from reports.writer import write_reports
-        paths = write_reports(report_dir, _session_results, targets)
-        config.stash[REPORT_PATHS] = paths
-
-
-REPORT_PATHS = pytest.StashKey[list]()
-
-
-def pytest_terminal_summary(terminalreporter, config: pytest.Config) -> None:
-    reasons = Counter(r["detail"] for r in _session_results if r["grade"] in ("not-applicable", "skipped"))
-    if reasons:
-        terminalreporter.section("sockspec: not applicable or skipped")
-        for reason, count in reasons.most_common():
-            terminalreporter.write_line(f"{count:4d} × {reason}")
-    for path in config.stash.get(REPORT_PATHS, []):
-        terminalreporter.write_line(f"sockspec report: {path}")
+    def pytest_terminal_summary(self, terminalreporter) -> None:
+        reasons = Counter(r["detail"] for r in self.results if r["grade"] in ("not-applicable", "skipped"))
+        if reasons:
+            terminalreporter.section("sockspec: not applicable or skipped")
+            for reason, count in reasons.most_common():
+                terminalreporter.write_line(f"{count:4d} × {reason}")
+        for path in self.report_paths:
+            terminalreporter.write_line(f"sockspec report: {path}")
 
 
 def pytest_report_teststatus(report: pytest.TestReport, config: pytest.Config):

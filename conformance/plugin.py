@@ -165,12 +165,13 @@ def check_case(scenario, spec: ScenarioSpec, case: Case, target: Target) -> Verd
     if missing:
         pytest.skip(f"not applicable: target {case.target!r} lacks feature(s) {', '.join(sorted(missing))}")
 
-    seats = tuple(dict.fromkeys(("client", "server", *spec.seats, *spec.peers)))  # every seat, once
+    seats = tuple(dict.fromkeys(("client", "server", *spec.peers)))
     expected = execute(scenario, spec, case.family, case.seat, _reference_seats(seats))
     try:
         target.reset()
         transports = _reference_seats(seats)
-        transports[case.seat] = target.transport()
+        for seat in case.seat.split("+"):  # "client+server": the target on both ends
+            transports[seat] = target.transport()
         actual = execute(scenario, spec, case.family, case.seat, transports)
         target.reset()  # release the target's sockets now, not at the next test
     except AdapterFault:

@@ -35,7 +35,7 @@ _FREE_PORTS = FreePorts()
 @dataclass(frozen=True)
 class ScenarioSpec:
     behaviour: catalogue.Behaviour
-    seats: tuple[str, ...]  # seats the target takes in turn
+    seats: tuple[str, ...]  # seats the target takes in turn; "client+server" is both ends at once
     families: tuple[str, ...]
     peers: tuple[str, ...]  # further seats, always filled by reference peers
 
@@ -84,10 +84,6 @@ class Run:
 
     def seat(self, name: str) -> Endpoint:
         return self._seats[name]
-
-    @property
-    def target(self) -> Endpoint:
-        return self._seats[self.target_seat]
 
     # -- checks ------------------------------------------------------------------------
 

@@ -98,10 +98,37 @@ class DropsAfterOneMiB(ReferenceAdapter):
         return super().op_stream_send(args)
 
 
-class RecvCapsAtTen(ReferenceAdapter):
-    """Never returns more than 10 bytes per receive, as if keeping message boundaries."""
+class FramesMessages(ReferenceAdapter):
+    """A message transport posing as a stream: each send is framed, each receive returns one
+    whole message (caught when it sits on both ends, and garbles data against any peer)."""
+    def op_stream_send(self, args):
+        data = args.data()
+        framed = len(data).to_bytes(4, "big") + data
+        self._send_all(args, framed)
+        return {"sent": len(data)}
+
+    def _send_all(self, args, framed):
+        sock = self._socket(args)
+        sock.setblocking(True)
+        try:
+            sock.sendall(framed)
+        finally:
+            sock.setblocking(False)
+
     def op_stream_recv(self, args):
-        return super().op_stream_recv(args.changed(max=min(10, args.get("max", int))))
+        sock = self._socket(args)
+        sock.setblocking(True)
+        sock.settimeout(args.get("timeout", (int, float), 5.0) or 0.001)
+        try:
+            header = sock.recv(4, socket.MSG_WAITALL)
+            if len(header) < 4:
+                return {"data": ""}
+            size = int.from_bytes(header, "big")
+            return {"data": encode_bytes(sock.recv(size, socket.MSG_WAITALL) if size else b"")}
+        except TimeoutError:
+            raise OpError("ETIMEDOUT", "recv: timed out") from None
+        finally:
+            sock.setblocking(False)
 
 
 class RecvIgnoresMax(ReferenceAdapter):
@@ -469,7 +496,7 @@ FAULT_FOR_BEHAVIOUR = {
     "TCP-STREAM-003": CorruptsLargeReceives,
     "TCP-STREAM-004": HalfDuplex,
     "TCP-STREAM-005": DropsAfterOneMiB,
-    "TCP-STREAM-006": RecvCapsAtTen,
+    "TCP-STREAM-006": FramesMessages,
     "TCP-STREAM-007": RecvIgnoresMax,
     "TCP-STREAM-008": ZeroSendShutsDown,
     "TCP-STREAM-009": RefusedAsTimeout,

@@ -11,6 +11,7 @@ the pair, and reports through three channels that stay apart:
 
 from __future__ import annotations
 
+import functools
 import json
 from collections import Counter
 from dataclasses import dataclass
@@ -154,7 +155,7 @@ def pytest_pyfunc_call(pyfuncitem: pytest.Function) -> bool | None:
 def check_case(scenario, spec: ScenarioSpec, case: Case, target: Target) -> Verdict:
     """Applicability, the expected run, the target's run, and the grade."""
     needs = spec.needs(case.family)
-    host_missing = needs - set(ReferenceAdapter().features)
+    host_missing = needs - _host_features()
     if host_missing:
         pytest.skip(f"not applicable on this host: the reference cannot do {', '.join(sorted(host_missing))} here")
     try:
@@ -183,6 +184,12 @@ def check_case(scenario, spec: ScenarioSpec, case: Case, target: Target) -> Verd
         return grade(actual, expected, case.target, spec.behaviour.rule)
     except ReferenceDisagrees as exc:
         raise AdapterFault(f"harness: {exc}") from None
+
+
+@functools.lru_cache(maxsize=1)
+def _host_features() -> frozenset[str]:
+    """What the reference can do on this host: peers sit in every other seat."""
+    return frozenset(ReferenceAdapter().features)
 
 
 def _reference_seats(seats: tuple[str, ...]) -> dict:

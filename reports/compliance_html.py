@@ -78,7 +78,11 @@ def _behaviour_row(behaviour: dict, targets: list[str], verdicts: dict, cases: d
             f"<li>{_e(c['family'])}, target as {_e(c['seat'])}: <b>{_e(_LABEL.get(c['grade'], c['grade']))}</b>"
             + (f" — {_e(c['detail'])}" if c["grade"] != "pass" else "") + "</li>"
             for c in cases.get((behaviour["id"], label), []))
-        body = f"<details><summary>{_LABEL[grade]}</summary><ul>{details}</ul></details>" if details else _LABEL[grade]
+        own = cases.get((behaviour["id"], label), [])
+        inapplicable = sum(c["grade"] == "not-applicable" for c in own)
+        summary = _LABEL[grade] + (f" · {inapplicable}/{len(own)} n/a" if inapplicable and grade != "not-applicable"
+                                   else "")
+        body = f"<details><summary>{summary}</summary><ul>{details}</ul></details>" if details else summary
         cells.append(f"<td class='grade {grade}'>{body}</td>")
     return "<tr>" + "".join(cells) + "</tr>"
 

@@ -1,0 +1,28 @@
+"""Report builders: verdict aggregation, the JSON summary and the HTML matrix."""
+
+from reports import compliance_html, summary
+
+
+def result(behaviour, target, grade, family="ipv4", seat="client", detail="d"):
+    return {"behaviour": behaviour, "target": target, "family": family, "seat": seat, "grade": grade,
+            "detail": detail, "nodeid": "n", "adapter": "impl 1.0"}
+
+
+def test_a_behaviour_verdict_is_the_worst_of_its_cases():
+    assert summary.behaviour_verdict(["pass", "fail", "error"]) == "fail"
+    assert summary.behaviour_verdict(["pass", "divergent"]) == "divergent"
+    assert summary.behaviour_verdict(["pass", "not-applicable"]) == "pass"
+    assert summary.behaviour_verdict(["not-applicable"]) == "not-applicable"
+    assert summary.behaviour_verdict([]) == "not-run"
+
+
+def test_summary_counts_and_html_escapes():
+    targets = {"<t>": {"spec": "cmd:<x>", "adapter": "impl & co"}}
+    results = [result("TCP-STREAM-001", "<t>", "fail", detail="<script>"),
+               result("TCP-STREAM-001", "<t>", "not-applicable", family="ipv6")]
+    data = summary.build(results, targets)
+    assert data["matrix"]["TCP-STREAM-001"] == {"<t>": "fail"}
+    assert data["behaviour_totals"]["<t>"]["fail"] == 1
+    html = compliance_html.render(data)
+    assert "<script>" not in html and "&lt;script&gt;" in html
+    assert "FAIL · 1/2 n/a" in html

@@ -80,6 +80,13 @@ def test_misbehaving_adapter_errors_the_test_and_the_run_completes(pytester, mod
     assert leftover_processes(marker) == []
 
 
+def test_hung_in_process_target_errors_and_the_run_ends(pytester):
+    result = run_suite(pytester, "--behaviour", "TCP-STREAM-001", "--adapter-grace", "0.3",
+                       "--target", "python:tests.faulty.adapters:HangsOnAccept")
+    result.assert_outcomes(passed=2, errors=2)
+    result.stdout.fnmatch_lines(["*did not answer 'tcp.accept' within*"])
+
+
 def test_faulty_target_fails_with_evidence(pytester):
     result = run_suite(pytester, "--behaviour", "TCP-STREAM-009",
                        "--target", "python:tests.faulty.adapters:RefusedAsTimeout")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import select
 import socket
+import threading
 
 from reference_impl.engine import Args, ReferenceAdapter
 from reference_impl.errors import OpError
@@ -549,3 +550,11 @@ class PosixUnconnectedSend(ReferenceAdapter):
         if not _connected(self._socket(args)):
             raise OpError("ENOTCONN", "send: not connected")
         return super().op_stream_send(args)
+
+
+# -- adapters that fail as programs, not as sockets ---------------------------------------------
+
+class HangsOnAccept(ReferenceAdapter):
+    """Never answers tcp.accept (an in-process target that hangs)."""
+    def op_tcp_accept(self, args):
+        threading.Event().wait()

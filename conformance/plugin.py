@@ -148,6 +148,8 @@ def pytest_pyfunc_call(pyfuncitem: pytest.Function) -> bool | None:
         # The evidence is the traces, not this plugin's stack: no Python traceback.
         pytest.fail(f"{spec.behaviour.id} {verdict.headline}\n{verdict.report}", pytrace=False)
     if verdict.grade == "divergent":
+        import allure
+        allure.dynamic.tag("allowed-divergence")
         pyfuncitem.warn(pytest.PytestWarning(f"{spec.behaviour.id} [{case.id}]: {verdict.headline}"))
     return True
 

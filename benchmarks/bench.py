@@ -58,12 +58,10 @@ def pipe_floor(count: int) -> float:
 def request_cost(transport, count: int) -> dict[str, float]:
     listener = transport.request("tcp.listen", {"family": "ipv4", "host": "127.0.0.1", "port": 0}, 2.0)
     try:
-        return {
-            "no-op (reset)": per_call_us(lambda: transport.request("reset", {}, 2.0),
-                                                    count),
-            "addr.local": per_call_us(lambda: transport.request("addr.local", {"handle": listener["handle"]}, 2.0),
-                                      count),
-        }
+        # addr.local first: the no-op, reset, closes the listener.
+        local = per_call_us(lambda: transport.request("addr.local", {"handle": listener["handle"]}, 2.0), count)
+        noop = per_call_us(lambda: transport.request("reset", {}, 2.0), count)
+        return {"no-op (reset)": noop, "addr.local": local}
     finally:
         transport.close()
 

@@ -168,7 +168,8 @@ def check_case(scenario, spec: ScenarioSpec, case: Case, target: Target) -> Verd
     if missing:
         pytest.skip(f"not applicable: target {case.target!r} lacks feature(s) {', '.join(sorted(missing))}")
 
-    seats = tuple(dict.fromkeys(("client", "server", *spec.peers)))
+    named = [seat for combined in spec.seats for seat in combined.split("+")]
+    seats = tuple(dict.fromkeys(("client", "server", *named, *spec.peers)))  # every seat, once
     expected = execute(scenario, spec, case.family, case.seat, _reference_seats(seats))
     try:
         target.reset()

@@ -65,3 +65,24 @@ def transfer(sender: Endpoint, outgoing: Socket, receiver: Endpoint, incoming: S
                     break
                 received += piece
     return bytes(received)
+
+
+MAX_DATAGRAM = {"ipv4": 65507, "ipv6": 65527}  # 65535 less the IPv4+UDP / UDP headers
+
+
+def datagram_pair(run: Run) -> tuple[Socket, Socket]:
+    """A bound datagram socket in the sender's seat and one in the receiver's."""
+    sender = run.sender.udp_bind(run.family, run.host)
+    receiver = run.receiver.udp_bind(run.family, run.host)
+    return sender, receiver
+
+
+def datagram_outcome(endpoint: Endpoint, sock: Socket, timeout: float, max: int = 65536) -> str:
+    """What one datagram receive sees: ``"datagram"`` or the error code."""
+    try:
+        endpoint.recvfrom(sock, max, timeout)
+    except OpError as exc:
+        if exc.code == UNSUPPORTED:
+            raise
+        return exc.code
+    return "datagram"

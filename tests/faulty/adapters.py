@@ -490,6 +490,144 @@ class NonblockingAcceptWaits(ReferenceAdapter):
         return super().op_tcp_accept(args)
 
 
+
+# -- datagrams ---------------------------------------------------------------------------------
+
+def _datagram(result: dict, **changes) -> dict:
+    return {**result, **changes}
+
+
+class SplitsLargeDatagrams(ReferenceAdapter):
+    """Never returns more than 8 KiB of a datagram, and does not say so."""
+    def op_udp_recvfrom(self, args):
+        result = super().op_udp_recvfrom(args.changed(max=min(8192, args.get("max", int))))
+        return _datagram(result, truncated=False)
+
+
+class SendsOversizedPartly(ReferenceAdapter):
+    """Cuts an oversized datagram down to the maximum instead of failing."""
+    def op_udp_sendto(self, args):
+        data = args.data()
+        limit = 65507 if self._socket(args).family == socket.AF_INET else 65527
+        if len(data) > limit:
+            return super().op_udp_sendto(args.changed(data=encode_bytes(data[:limit])))
+        return super().op_udp_sendto(args)
+
+
+class HidesTruncation(ReferenceAdapter):
+    """Never reports truncation."""
+    def op_udp_recvfrom(self, args):
+        return _datagram(super().op_udp_recvfrom(args), truncated=False)
+
+
+class DropsEmptyDatagrams(ReferenceAdapter):
+    """Treats a zero-length datagram as nothing to send."""
+    def op_udp_sendto(self, args):
+        if not args.data():
+            return {"sent": 0}
+        return super().op_udp_sendto(args)
+
+
+class ReportsOwnAddressAsSender(ReferenceAdapter):
+    """Reports the receiving socket's own address as each datagram's sender."""
+    def op_udp_recvfrom(self, args):
+        return _datagram(super().op_udp_recvfrom(args), peer=self.op_addr_local(args))
+
+
+class RepliesToLastPeer(ReferenceAdapter):
+    """Sends every datagram to the last peer heard from, whatever address it was given."""
+    def __init__(self):
+        super().__init__()
+        self._last = {}
+
+    def op_udp_recvfrom(self, args):
+        result = super().op_udp_recvfrom(args)
+        self._last[args.get("handle", int)] = result["peer"]
+        return result
+
+    def op_udp_sendto(self, args):
+        last = self._last.get(args.get("handle", int))
+        return super().op_udp_sendto(args.changed(**last) if last else args)
+
+
+class ConnectDoesNotFilter(ReferenceAdapter):
+    """udp.connect only remembers the peer as a default destination; everyone still gets in."""
+    def __init__(self):
+        super().__init__()
+        self._peers = {}
+
+    def op_udp_connect(self, args):
+        self._peers[args.get("handle", int)] = {"host": args.get("host", str), "port": args.get("port", int)}
+        return {"local": self.op_addr_local(args), "peer": self._peers[args.get("handle", int)]}
+
+    def op_udp_sendto(self, args):
+        peer = self._peers.get(args.get("handle", int))
+        if peer and args.get("host", str, None) is None:
+            args = args.changed(**peer)
+        return super().op_udp_sendto(args)
+
+
+class SwallowsAsyncErrors(ReferenceAdapter):
+    """Hides ICMP-reported errors: a refused port just looks quiet."""
+    def op_udp_recvfrom(self, args):
+        try:
+            return super().op_udp_recvfrom(args)
+        except OpError as exc:
+            if exc.code == "ECONNREFUSED":
+                raise OpError("ETIMEDOUT", "recvfrom: timed out") from None
+            raise
+
+
+class MergesDatagrams(ReferenceAdapter):
+    """Returns every datagram already queued as one, like a stream would."""
+    def op_udp_recvfrom(self, args):
+        result = super().op_udp_recvfrom(args)
+        data = decode_bytes(result["data"])
+        while True:
+            try:
+                more = super().op_udp_recvfrom(args.changed(timeout=0))
+            except OpError:
+                break
+            data += decode_bytes(more["data"])
+        return _datagram(result, data=encode_bytes(data))
+
+
+class Deduplicates(ReferenceAdapter):
+    """Skips a datagram identical to the one before it from the same peer."""
+    def __init__(self):
+        super().__init__()
+        self._previous = {}
+
+    def op_udp_recvfrom(self, args):
+        while True:
+            result = super().op_udp_recvfrom(args)
+            key = (args.get("handle", int), result["peer"]["host"], result["peer"]["port"])
+            if self._previous.get(key) != result["data"]:
+                self._previous[key] = result["data"]
+                return result
+
+
+class ReportsCongestion(ReferenceAdapter):
+    """Fails every 50th large datagram with ENOBUFS, as a sender with its own flow control."""
+    def __init__(self):
+        super().__init__()
+        self._large = 0
+
+    def op_udp_sendto(self, args):
+        if len(args.data()) >= 4096:
+            self._large += 1
+            if self._large % 50 == 0:
+                raise OpError("ENOBUFS", "sendto: no buffer space")
+        return super().op_udp_sendto(args)
+
+
+class SendsNowhereSilently(ReferenceAdapter):
+    """send() with no destination on an unconnected socket claims success."""
+    def op_udp_sendto(self, args):
+        if args.get("host", str, None) is None and not _connected(self._socket(args)):
+            return {"sent": len(args.data())}
+        return super().op_udp_sendto(args)
+
 # Which fault proves which behaviour's check can fail.
 FAULT_FOR_BEHAVIOUR = {
     "TCP-STREAM-001": AcceptSwapsAddresses,
@@ -539,6 +677,18 @@ FAULT_FOR_BEHAVIOUR = {
     "TCP-PASSIVE-023": UnmapsAddresses,
     "TCP-PASSIVE-024": V6onlyReadsFalse,
     "TCP-PASSIVE-025": ClosingConnectionClosesListener,
+    "UDP-DGRAM-001": SplitsLargeDatagrams,
+    "UDP-DGRAM-002": SendsOversizedPartly,
+    "UDP-DGRAM-003": HidesTruncation,
+    "UDP-DGRAM-004": DropsEmptyDatagrams,
+    "UDP-DGRAM-005": ReportsOwnAddressAsSender,
+    "UDP-DGRAM-006": RepliesToLastPeer,
+    "UDP-DGRAM-007": ConnectDoesNotFilter,
+    "UDP-DGRAM-008": SwallowsAsyncErrors,
+    "UDP-DGRAM-009": MergesDatagrams,
+    "UDP-DGRAM-010": Deduplicates,
+    "UDP-DGRAM-011": ReportsCongestion,
+    "UDP-DGRAM-012": SendsNowhereSilently,
 }
 
 

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 import pytest
 
+from fixtures import host
 from fixtures.errors import AdapterFault, TargetSpecError, TargetUnavailable
 from fixtures.target_spec import parse_targets
 from fixtures.targets import Target, make_target
@@ -159,7 +160,8 @@ def check_case(scenario, spec: ScenarioSpec, case: Case, target: Target) -> Verd
     needs = spec.needs(case.family)
     host_missing = needs - _host_features()
     if host_missing:
-        pytest.skip(f"not applicable on this host: the reference cannot do {', '.join(sorted(host_missing))} here")
+        pytest.skip(f"not applicable on this host: it lacks {', '.join(sorted(host_missing))}")
+    needs = {need for need in needs if not need.startswith("host.")}  # host needs are not the target's
     try:
         features = target.info.features
     except TargetUnavailable as exc:
@@ -191,8 +193,12 @@ def check_case(scenario, spec: ScenarioSpec, case: Case, target: Target) -> Verd
 
 @functools.lru_cache(maxsize=1)
 def _host_features() -> frozenset[str]:
-    """What the reference can do on this host: peers sit in every other seat."""
-    return frozenset(ReferenceAdapter().features)
+    """What this host offers: the reference's features (peers sit in every other seat), and
+    ``host.*`` tools that checks of kernel state need."""
+    features = set(ReferenceAdapter().features)
+    if host.ss_available():
+        features.add("host.ss")
+    return frozenset(features)
 
 
 def _reference_seats(seats: tuple[str, ...]) -> dict:

@@ -18,6 +18,7 @@ from typing import Any, Callable, Iterable
 
 import pytest
 
+from fixtures import host
 from fixtures.endpoint import Addr, Endpoint
 from fixtures.ports import ClosedPort, FreePorts
 from fixtures.trace import Trace
@@ -134,6 +135,18 @@ class Run:
 
     def free_port(self) -> int:
         return _FREE_PORTS.take(self.family, self.host if self.case_family != "ipv4-mapped" else "127.0.0.1")
+
+    # -- the host's view of sockets (needs "host.ss") ------------------------------------
+
+    @staticmethod
+    def tcp_states(local: Addr, peer: Addr) -> list[str]:
+        """The kernel's state(s) of the TCP socket with this local and peer address."""
+        return host.connection_states(local, peer)
+
+    @staticmethod
+    def eventually(condition: Callable[[], bool], timeout: float = 2.0) -> bool:
+        """Whether ``condition`` comes true within ``timeout`` (kernel state settles asynchronously)."""
+        return host.wait_until(condition, timeout)
 
     def release(self) -> None:
         for held in self._held:

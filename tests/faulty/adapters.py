@@ -628,6 +628,110 @@ class SendsNowhereSilently(ReferenceAdapter):
             return {"sent": len(args.data())}
         return super().op_udp_sendto(args)
 
+
+# -- teardown ------------------------------------------------------------------------------------
+
+class CloseAborts(ReferenceAdapter):
+    """close() resets the connection (SO_LINGER 0) instead of closing it in order."""
+    def op_close(self, args):
+        sock = self._socket(args)
+        if sock.type == socket.SOCK_STREAM and _connected(sock):
+            return self.op_stream_abort(args)
+        return super().op_close(args)
+
+
+class EndOfStreamOnlyOnce(ReferenceAdapter):
+    """After reporting end of stream once, receives fail with ENOTCONN."""
+    def __init__(self):
+        super().__init__()
+        self._ended = set()
+
+    def op_stream_recv(self, args):
+        handle = args.get("handle", int)
+        if handle in self._ended:
+            raise OpError("ENOTCONN", "recv: connection ended")
+        result = super().op_stream_recv(args)
+        if result["data"] == "":
+            self._ended.add(handle)
+        return result
+
+
+class ShutdownWriteClosesBoth(ReferenceAdapter):
+    """shutdown of the write side shuts both sides."""
+    def op_stream_shutdown(self, args):
+        if args.get("how", str) == "write":
+            args = args.changed(how="both")
+        return super().op_stream_shutdown(args)
+
+
+class SendAfterShutdownPretends(ReferenceAdapter):
+    """send() after shutdown(SHUT_WR) claims success."""
+    def __init__(self):
+        super().__init__()
+        self._shut = set()
+
+    def op_stream_shutdown(self, args):
+        if args.get("how", str) in ("write", "both"):
+            self._shut.add(args.get("handle", int))
+        return super().op_stream_shutdown(args)
+
+    def op_stream_send(self, args):
+        if args.get("handle", int) in self._shut:
+            return {"sent": len(args.data())}
+        return super().op_stream_send(args)
+
+
+class ShutdownReadIgnored(ReferenceAdapter):
+    """shutdown(SHUT_RD) does nothing."""
+    def op_stream_shutdown(self, args):
+        if args.get("how", str) == "read":
+            self._socket(args)
+            return {}
+        return super().op_stream_shutdown(args)
+
+
+class AbortIsGraceful(ReferenceAdapter):
+    """stream.abort closes in order (FIN) instead of resetting."""
+    def op_stream_abort(self, args):
+        return self.op_close(args)
+
+
+class CloseDrainsFirst(ReferenceAdapter):
+    """close() reads and discards unread data first, so the peer sees FIN, not RST."""
+    def op_close(self, args):
+        sock = self._socket(args)
+        if sock.type == socket.SOCK_STREAM:
+            try:
+                while sock.recv(1 << 16):
+                    pass
+            except OSError:
+                pass
+        return super().op_close(args)
+
+
+class HidesBrokenPipe(ReferenceAdapter):
+    """A send to a peer that is gone claims success."""
+    def op_stream_send(self, args):
+        try:
+            return super().op_stream_send(args)
+        except OpError as exc:
+            if exc.code in ("EPIPE", "ECONNRESET"):
+                return {"sent": len(args.data())}
+            raise
+
+
+class CloseIsNoop(ReferenceAdapter):
+    """close() answers ok and does nothing: the socket stays open and usable."""
+    def op_close(self, args):
+        self._socket(args)
+        return {}
+
+
+class ReuseaddrIgnored(ReferenceAdapter):
+    """Drops SO_REUSEADDR from the options given at creation."""
+    def _new_socket(self, family, kind, options):
+        return super()._new_socket(family, kind, {k: v for k, v in options.items() if k != "reuseaddr"})
+
 # Which fault proves which behaviour's check can fail.
 FAULT_FOR_BEHAVIOUR = {
     "TCP-STREAM-001": AcceptSwapsAddresses,
@@ -689,6 +793,18 @@ FAULT_FOR_BEHAVIOUR = {
     "UDP-DGRAM-010": Deduplicates,
     "UDP-DGRAM-011": ReportsCongestion,
     "UDP-DGRAM-012": SendsNowhereSilently,
+    "TCP-TEARDOWN-001": CloseAborts,
+    "TCP-TEARDOWN-002": EndOfStreamOnlyOnce,
+    "TCP-TEARDOWN-003": ShutdownWriteClosesBoth,
+    "TCP-TEARDOWN-004": SendAfterShutdownPretends,
+    "TCP-TEARDOWN-005": ShutdownReadIgnored,
+    "TCP-TEARDOWN-006": AbortIsGraceful,
+    "TCP-TEARDOWN-007": CloseDrainsFirst,
+    "TCP-TEARDOWN-008": HidesBrokenPipe,
+    "TCP-TEARDOWN-009": CloseIsNoop,
+    "TCP-TEARDOWN-010": CloseAborts,
+    "TCP-TEARDOWN-011": ReuseaddrIgnored,
+    "TCP-TEARDOWN-012": CloseIsNoop,
 }
 
 

@@ -1,0 +1,94 @@
+"""How a connection ends: orderly close, half-close, abort, and what each end then sees."""
+
+from conformance.scenario import behaviour
+from conformance.scenarios.common import connect_pair, payload, receive_outcome
+from fixtures.endpoint import QUIET_WINDOW
+
+SEATS = ("client", "server")
+
+
+@behaviour("TCP-TEARDOWN-001", seats=SEATS)
+def test_orderly_close_delivers_pending_data_then_eof(run):
+    _, client, server = connect_pair(run)
+    data = payload(64 * 1024, seed=21)
+    run.client.send_all(client, data)
+    run.client.close(client)
+    run.check("all data sent before close arrives, in order", run.server.recv_exactly(server, len(data)),
+              equals=data)
+    run.check("then end of stream", receive_outcome(run.server, server, QUIET_WINDOW * 10), equals="EOF")
+
+
+@behaviour("TCP-TEARDOWN-002", seats=SEATS)
+def test_end_of_stream_is_sticky(run):
+    _, client, server = connect_pair(run)
+    run.client.close(client)
+    outcomes = [receive_outcome(run.server, server, QUIET_WINDOW * 10) for _ in range(3)]
+    run.check("three receives after the peer closed", outcomes, equals=["EOF"] * 3)
+
+
+@behaviour("TCP-TEARDOWN-003", seats=SEATS)
+def test_half_close(run):
+    _, client, server = connect_pair(run)
+    run.client.send_all(client, b"request")
+    run.client.shutdown(client, "write")
+    run.check("server receives the request", run.server.recv_exactly(server, 7), equals=b"request")
+    run.check("then end of stream", receive_outcome(run.server, server, QUIET_WINDOW * 10), equals="EOF")
+    run.server.send_all(server, b"reply after half-close")
+    run.check("the half-closed client still receives", run.client.recv_exactly(client, 22),
+              equals=b"reply after half-close")
+    run.server.close(server)
+    run.check("and sees end of stream when the server closes", receive_outcome(run.client, client, 1.0),
+              equals="EOF")
+
+
+@behaviour("TCP-TEARDOWN-004", seats=("client",))
+def test_send_after_shutdown_write_fails(run):
+    _, client, _ = connect_pair(run)
+    run.client.shutdown(client, "write")
+    run.check("send after shutdown(SHUT_WR)", run.outcome(run.client.send, client, b"late"), equals="EPIPE")
+
+
+@behaviour("TCP-TEARDOWN-005", seats=("client",))
+def test_shutdown_read_ends_receiving(run):
+    _, client, _ = connect_pair(run)
+    run.client.shutdown(client, "read")
+    run.check("receive after shutdown(SHUT_RD)", receive_outcome(run.client, client, QUIET_WINDOW), equals="EOF")
+
+
+@behaviour("TCP-TEARDOWN-006", seats=SEATS)
+def test_abort_resets_the_peer(run):
+    _, client, server = connect_pair(run)
+    run.client.abort(client)
+    run.check("the peer's receive", receive_outcome(run.server, server, 1.0), equals="ECONNRESET")
+
+
+@behaviour("TCP-TEARDOWN-007", seats=("server", "client"))
+def test_close_with_unread_data_resets_the_peer(run):
+    _, client, server = connect_pair(run)
+    run.client.send_all(client, b"never read")
+    # The server reads nothing: the bytes stay queued on its side.
+    run.server.close(server)
+    run.check("the peer's receive", receive_outcome(run.client, client, 1.0), equals="ECONNRESET")
+
+
+@behaviour("TCP-TEARDOWN-008", seats=("client", "server"))
+def test_send_to_a_peer_that_is_gone_fails(run):
+    _, client, server = connect_pair(run)
+    run.server.close(server)
+    run.check("the peer's close is seen", receive_outcome(run.client, client, 1.0), equals="EOF")
+    outcome = "ok"
+    with run.client.summarised("send until it fails (at most 10 times)"):
+        for _ in range(10):
+            outcome = run.outcome(run.client.send, client, b"x")
+            if outcome != "ok":
+                break
+    run.check("first failing send", outcome, allowed={"EPIPE", "ECONNRESET"})
+
+
+@behaviour("TCP-TEARDOWN-009", seats=("client",))
+def test_closed_handle_is_invalid(run):
+    _, client, _ = connect_pair(run)
+    run.client.close(client)
+    run.check("send on a closed socket", run.outcome(run.client.send, client, b"x"), equals="EBADF")
+    run.check("receive on a closed socket", receive_outcome(run.client, client, QUIET_WINDOW), equals="EBADF")
+    run.check("closing it again", run.outcome(run.client.close, client), equals="EBADF")

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import functools
 import json
+import resource
 from collections import Counter
 from dataclasses import dataclass
 
@@ -21,6 +22,8 @@ import pytest
 from fixtures import host
 from fixtures.errors import AdapterFault, TargetSpecError, TargetUnavailable
 from fixtures.target_spec import parse_targets
+from fixtures.echo_service import AdapterTcpEcho, AdapterUdpEcho, ProgramEcho
+from fixtures.programs import ProgramTarget
 from fixtures.targets import Target, make_target
 from fixtures.transports import InProcessTransport
 from reference_impl.engine import ReferenceAdapter
@@ -63,9 +66,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "behaviour(id): the catalogue behaviour a scenario checks")
+    _raise_open_file_limit()
     try:
         specs = parse_targets(config.getoption("target"))
-        targets = {spec.label: make_target(spec, config.getoption("adapter_grace")) for spec in specs}
+        grace = config.getoption("adapter_grace")
+        targets = {spec.label: ProgramTarget(spec) if spec.is_program else make_target(spec, grace) for spec in specs}
     except TargetSpecError as exc:
         raise pytest.UsageError(str(exc)) from None
     for prefix in config.getoption("behaviour"):
@@ -73,6 +78,15 @@ def pytest_configure(config: pytest.Config) -> None:
             raise pytest.UsageError(f"--behaviour {prefix!r} matches no behaviour; see `sockspec list`")
     config.stash[TARGETS] = targets
     config.pluginmanager.register(ResultCollector(config), "sockspec-results")
+
+
+def _raise_open_file_limit() -> None:
+    """Hundreds of concurrent sessions need more descriptors than the usual soft limit of 1024;
+    adapters started from here inherit the raised limit."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    wanted = 65536 if hard == resource.RLIM_INFINITY else min(hard, 65536)
+    if soft != resource.RLIM_INFINITY and soft < wanted:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, hard))
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
@@ -91,11 +105,16 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     spec: ScenarioSpec | None = getattr(metafunc.function, "sockspec", None)
     if spec is None:
         return
+    targets = metafunc.config.stash[TARGETS]
     cases = [Case(label, family, seat)
-             for label in metafunc.config.stash[TARGETS]
+             for label, target in targets.items() if target_kind(target) in spec.target_kinds
              for family in spec.families
              for seat in spec.seats]
     metafunc.parametrize("run", cases, ids=[case.id for case in cases], indirect=True)
+
+
+def target_kind(target: Target | ProgramTarget) -> str:
+    return target.kind if isinstance(target, ProgramTarget) else "adapter"
 
 
 @pytest.fixture
@@ -112,8 +131,9 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         if spec is None:
             selected.append(item)
             continue
-        if prefixes and not any(spec.behaviour.id.startswith(p) for p in prefixes):
-            deselected.append(item)
+        selected_id = not prefixes or any(spec.behaviour.id.startswith(p) for p in prefixes)
+        if not selected_id or not isinstance(item.callspec.params.get("run"), Case):
+            deselected.append(item)  # not asked for, or no target of a kind this scenario can check
             continue
         _add_allure_labels(item, spec, item.callspec.params["run"])
         selected.append(item)
@@ -155,13 +175,27 @@ def pytest_pyfunc_call(pyfuncitem: pytest.Function) -> bool | None:
     return True
 
 
-def check_case(scenario, spec: ScenarioSpec, case: Case, target: Target) -> Verdict:
+def check_case(scenario, spec: ScenarioSpec, case: Case, target: Target | ProgramTarget) -> Verdict:
     """Applicability, the expected run, the target's run, and the grade."""
     needs = spec.needs(case.family)
     host_missing = needs - _host_features()
     if host_missing:
         pytest.skip(f"not applicable on this host: it lacks {', '.join(sorted(host_missing))}")
-    needs = {need for need in needs if not need.startswith("host.")}  # host needs are not the target's
+    seats = _all_seats(spec)
+    expected = execute(scenario, spec, case.family, case.seat, _reference_seats(seats), _driven_echo(spec))
+    if isinstance(target, ProgramTarget):
+        actual = _run_program(scenario, spec, case, target, seats)
+    else:
+        actual = _run_adapter(scenario, spec, case, target, seats,
+                              {need for need in needs if not need.startswith("host.")})
+    try:
+        return grade(actual, expected, case.target, spec.behaviour.rule)
+    except ReferenceDisagrees as exc:
+        raise AdapterFault(f"harness: {exc}") from None
+
+
+def _run_adapter(scenario, spec: ScenarioSpec, case: Case, target: Target, seats: tuple[str, ...],
+                 needs: set[str]):
     try:
         features = target.info.features
     except TargetUnavailable as exc:
@@ -169,26 +203,42 @@ def check_case(scenario, spec: ScenarioSpec, case: Case, target: Target) -> Verd
     missing = needs - features
     if missing:
         pytest.skip(f"not applicable: target {case.target!r} lacks feature(s) {', '.join(sorted(missing))}")
-
-    named = [seat for combined in spec.seats for seat in combined.split("+")]
-    seats = tuple(dict.fromkeys(("client", "server", *named, *spec.peers)))  # every seat, once
-    expected = execute(scenario, spec, case.family, case.seat, _reference_seats(seats))
     try:
         target.reset()
         transports = _reference_seats(seats)
         for seat in case.seat.split("+"):  # "client+server": the target on both ends
             transports[seat] = target.transport()
-        actual = execute(scenario, spec, case.family, case.seat, transports)
+        actual = execute(scenario, spec, case.family, case.seat, transports, _driven_echo(spec))
         target.reset()  # release the target's sockets now, not at the next test
     except AdapterFault:
         target.discard()
         raise
     except NotApplicable as exc:
         pytest.skip(f"not applicable: {exc}")
-    try:
-        return grade(actual, expected, case.target, spec.behaviour.rule)
-    except ReferenceDisagrees as exc:
-        raise AdapterFault(f"harness: {exc}") from None
+    return actual
+
+
+def _run_program(scenario, spec: ScenarioSpec, case: Case, target: ProgramTarget, seats: tuple[str, ...]):
+    if case.family not in target.families:
+        pytest.skip(f"not applicable: program {case.target!r} serves only {', '.join(target.families)}")
+    address = target.address(case.family)
+    actual = execute(scenario, spec, case.family, case.seat, _reference_seats(seats),
+                     lambda run: ProgramEcho(address))
+    target.check_alive(case.family)
+    return actual
+
+
+def _driven_echo(spec: ScenarioSpec):
+    """The echo service for adapters: the endpoint in the server seat, driven as a server."""
+    if spec.echo is None:
+        return None
+    service = AdapterTcpEcho if spec.echo == "tcp" else AdapterUdpEcho
+    return lambda run: service(run.server, run.family, run.host)
+
+
+def _all_seats(spec: ScenarioSpec) -> tuple[str, ...]:
+    named = [seat for combined in spec.seats for seat in combined.split("+")]
+    return tuple(dict.fromkeys(("client", "server", *named, *spec.peers)))  # every seat, once
 
 
 @functools.lru_cache(maxsize=1)

@@ -39,6 +39,12 @@ class ScenarioSpec:
     seats: tuple[str, ...]  # seats the target takes in turn; "client+server" is both ends at once
     families: tuple[str, ...]
     peers: tuple[str, ...]  # further seats, always filled by reference peers
+    echo: str | None = None  # "tcp" or "udp": the scenario talks to an echo service (run.echo)
+
+    @property
+    def target_kinds(self) -> tuple[str, ...]:
+        """Adapters always; echo scenarios also take echo-server programs of their protocol."""
+        return ("adapter", f"{self.echo}-echo") if self.echo else ("adapter",)
 
     def needs(self, family: str) -> set[str]:
         return set(self.behaviour.needs) | FAMILY_NEEDS[family]
@@ -47,10 +53,16 @@ class ScenarioSpec:
 SCENARIOS: dict[str, list[Callable]] = {}
 
 
-def behaviour(behaviour_id: str, *, seats: Iterable[str] = ("client", "server"),
-              families: Iterable[str] = ("ipv4", "ipv6"), peers: Iterable[str] = ()) -> Callable:
-    """Declare a test function as the scenario of catalogue behaviour ``behaviour_id``."""
-    spec = ScenarioSpec(catalogue.get(behaviour_id), tuple(seats), tuple(families), tuple(peers))
+def behaviour(behaviour_id: str, *, seats: Iterable[str] | None = None,
+              families: Iterable[str] = ("ipv4", "ipv6"), peers: Iterable[str] = (),
+              echo: str | None = None) -> Callable:
+    """Declare a test function as the scenario of catalogue behaviour ``behaviour_id``.
+
+    ``echo="tcp"`` or ``"udp"``: the scenario drives an echo service in the server seat,
+    so it also runs against echo-server programs (``tcp-echo:``, ``udp-echo:``).
+    """
+    seats = tuple(seats) if seats is not None else (("server",) if echo else ("client", "server"))
+    spec = ScenarioSpec(catalogue.get(behaviour_id), seats, tuple(families), tuple(peers), echo)
     unknown = set(spec.families) - set(FAMILY_HOSTS)
     if unknown:
         raise ValueError(f"{behaviour_id}: unknown families {sorted(unknown)}")
@@ -69,13 +81,25 @@ class NotApplicable(Exception):
 class Run:
     """One execution of a scenario: endpoints in their seats, the family, the trace."""
 
-    def __init__(self, seats: dict[str, Endpoint], family: str, target_seat: str, trace: Trace) -> None:
+    def __init__(self, seats: dict[str, Endpoint], family: str, target_seat: str, trace: Trace,
+                 echo_factory: Callable[["Run"], Any] | None = None) -> None:
         self.family, self.host = FAMILY_HOSTS[family]
         self.case_family = family
         self.target_seat = target_seat
         self.trace = trace
         self._seats = seats
         self._held: list[ClosedPort] = []
+        self._echo_factory = echo_factory
+        self._echo: Any = None
+
+    @property
+    def echo(self) -> Any:
+        """The echo service under test (a program, or the target driven as a server)."""
+        if self._echo is None:
+            if self._echo_factory is None:
+                raise AttributeError("this scenario was not declared with echo=")
+            self._echo = self._echo_factory(self)
+        return self._echo
 
     def __getattr__(self, name: str) -> Endpoint:
         seats = self.__dict__.get("_seats", {})

@@ -8,7 +8,8 @@ from conformance.plugin import Case, check_case
 from conformance.scenario import SCENARIOS
 from conformance.scenarios import load_all
 from fixtures.endpoint import Endpoint
-from fixtures.target_spec import TargetSpec
+from fixtures.programs import ProgramTarget
+from fixtures.target_spec import TargetSpec, parse_target
 from fixtures.targets import Target
 from fixtures.transports import InProcessTransport
 
@@ -26,15 +27,22 @@ def quick_operations(monkeypatch):
     monkeypatch.setattr(Endpoint, "default_timeout", 1.0)
 
 
-def grade_behaviour(behaviour_id: str, adapter_class, stop_at_first_failure: bool = False
+def grade_behaviour(behaviour_id: str, implementation, stop_at_first_failure: bool = False
                     ) -> list[tuple[Case, str, str]]:
-    """Grade the cases of one behaviour against an in-process adapter: (case, grade, headline)."""
+    """Grade the cases of one behaviour against an in-process adapter class, or an echo program
+    (anything with ``target_spec()``): a list of (case, grade, headline)."""
     load_all()
-    target = in_process_target(adapter_class)
+    if hasattr(implementation, "target_spec"):
+        target = ProgramTarget(parse_target(implementation.target_spec()))
+        kind = target.kind
+    else:
+        target, kind = in_process_target(implementation), "adapter"
     results = []
     try:
         for scenario in SCENARIOS[behaviour_id]:
             spec = scenario.sockspec
+            if kind not in spec.target_kinds:
+                continue
             for family in spec.families:
                 for seat in spec.seats:
                     case = Case(target.label, family, seat)

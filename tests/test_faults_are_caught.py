@@ -19,7 +19,8 @@ def test_fault_is_caught(behaviour_id):
     fault = FAULT_FOR_BEHAVIOUR[behaviour_id]
     results = grade_behaviour(behaviour_id, fault, stop_at_first_failure=True)
     failed = [case.id for case, grade, _ in results if grade == "fail"]
-    assert failed, f"{fault.__name__} ({fault.__doc__.strip()}) was not caught by {behaviour_id}: {results}"
+    name = getattr(fault, "__name__", None) or repr(fault)
+    assert failed, f"{name} ({(fault.__doc__ or '').strip()}) was not caught by {behaviour_id}: {results}"
 
 
 @pytest.mark.parametrize("behaviour_id", BEHAVIOURS)

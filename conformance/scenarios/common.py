@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import random
+import time
 
 from conformance.scenario import Run
 from fixtures.endpoint import CHUNK, QUIET_WINDOW, Endpoint, Socket
@@ -86,3 +87,38 @@ def datagram_outcome(endpoint: Endpoint, sock: Socket, timeout: float, max: int 
             raise
         return exc.code
     return "datagram"
+
+
+# -- echo services (run.echo) ------------------------------------------------------------------
+
+def echo_clients(run: Run, count: int) -> list[Socket]:
+    """``count`` clients connected to the echo service (accepted by it, if it is driven)."""
+    with run.client.summarised(f"{count} clients connect to the echo service"):
+        clients = [run.client.tcp_connect(run.family, run.echo.address) for _ in range(count)]
+    run.echo.pump()
+    return clients
+
+
+def await_echo(run: Run, sock: Socket, size: int) -> bytes:
+    """Receive ``size`` echoed bytes (fewer if the stream ends), letting a driven server work."""
+    received = bytearray()
+    deadline = time.monotonic() + Endpoint.default_timeout
+    while len(received) < size:
+        wait = 0 if run.echo.driven else Endpoint.default_timeout
+        try:
+            chunk = run.client.recv(sock, size - len(received), wait)
+        except OpError as exc:
+            if exc.code not in ("EAGAIN", "ETIMEDOUT") or time.monotonic() > deadline:
+                raise
+            run.echo.pump()
+            continue
+        if not chunk:
+            break
+        received += chunk
+    return bytes(received)
+
+
+def echo_outcome(run: Run, sock: Socket) -> str:
+    """What a client sees next from the echo service: ``"data"``, ``"EOF"`` or an error code."""
+    run.echo.pump()
+    return receive_outcome(run.client, sock, QUIET_WINDOW if run.echo.driven else QUIET_WINDOW * 10)

@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import select
 import socket
+import sys
 import threading
+from dataclasses import dataclass
+from pathlib import Path
 
 from reference_impl.engine import Args, ReferenceAdapter
 from reference_impl.errors import OpError
@@ -732,6 +735,18 @@ class ReuseaddrIgnored(ReferenceAdapter):
     def _new_socket(self, family, kind, options):
         return super()._new_socket(family, kind, {k: v for k, v in options.items() if k != "reuseaddr"})
 
+@dataclass(frozen=True)
+class BadEcho:
+    """An echo-server program with one classic bug (tests/faulty/programs/bad_echo.py)."""
+    mode: str
+    protocol: str = "tcp"
+
+    def target_spec(self) -> str:
+        program = Path(__file__).resolve().parent / "programs" / "bad_echo.py"
+        return (f"bad-{self.mode}={self.protocol}-echo:{sys.executable} {program} {self.mode} "
+                "--host {host} --port {port}")
+
+
 # Which fault proves which behaviour's check can fail.
 FAULT_FOR_BEHAVIOUR = {
     "TCP-STREAM-001": AcceptSwapsAddresses,
@@ -805,6 +820,19 @@ FAULT_FOR_BEHAVIOUR = {
     "TCP-TEARDOWN-010": CloseAborts,
     "TCP-TEARDOWN-011": ReuseaddrIgnored,
     "TCP-TEARDOWN-012": CloseIsNoop,
+    "TCP-SESSION-001": BadEcho("crosstalk"),
+    "TCP-SESSION-002": BadEcho("crosstalk"),
+    "TCP-SESSION-003": BadEcho("crosstalk"),
+    "TCP-SESSION-004": BadEcho("blocking"),
+    "TCP-SESSION-005": BadEcho("drops-tail"),
+    "TCP-SESSION-006": BadEcho("fragile"),
+    "TCP-SESSION-007": BadEcho("one-shot"),
+    "TCP-SESSION-008": BadEcho("leaks"),
+    "TCP-SESSION-009": BadEcho("stale"),
+    "TCP-SESSION-010": BadEcho("drops-tail"),
+    "UDP-DGRAM-013": BadEcho("wrong-source", "udp"),
+    "UDP-DGRAM-014": BadEcho("truncates", "udp"),
+    "UDP-DGRAM-015": BadEcho("udp-crosstalk", "udp"),
 }
 
 

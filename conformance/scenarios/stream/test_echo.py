@@ -1,0 +1,33 @@
+"""Stream behaviours seen from outside, through an echo service (also echo-server programs)."""
+
+from conformance.scenario import behaviour
+from conformance.scenarios.common import await_echo, echo_clients, payload
+
+MIB = 1024 * 1024
+
+
+@behaviour("TCP-STREAM-005", echo="tcp")
+def test_multi_mib_echo_is_complete_and_ordered(run):
+    (client,) = echo_clients(run, 1)
+    data = payload(4 * MIB, seed=43)
+    received = bytearray()
+    sent = 0
+    with run.client.summarised("send 4 MiB and receive the echo, in turn"):
+        while sent < len(data):
+            sent += run.client.send(client, data[sent:sent + 128 * 1024])
+            run.echo.pump()
+            received += await_echo(run, client, sent - len(received))
+    run.check("the echo is every byte, in order", bytes(received), equals=data)
+
+
+@behaviour("TCP-STREAM-004", echo="tcp")
+def test_full_duplex_echo(run):
+    (client,) = echo_clients(run, 1)
+    data = payload(256 * 1024, seed=44)
+    sent = 0
+    with run.client.summarised("send 256 KiB before reading anything"):
+        while sent < len(data):
+            sent += run.client.send(client, data[sent:sent + 64 * 1024])
+            run.echo.pump()
+    run.check("the echo flowed back while the client was still sending", await_echo(run, client, len(data)),
+              equals=data)

@@ -1,0 +1,113 @@
+"""Reference echo servers: what a correct server owes each client.
+
+    python -m reference_impl.echo_server tcp --host 127.0.0.1 --port 7000
+    python -m reference_impl.echo_server udp --host ::1 --port 7000
+
+TCP: one session per accepted connection, each echoing exactly its own bytes, in order;
+on the client's half-close it flushes everything still owed, then closes its side. UDP:
+each datagram goes back whole to its sender, from the socket it arrived on. One thread,
+one selector: a slow or silent session never stalls the others.
+"""
+
+from __future__ import annotations
+
+import argparse
+import selectors
+import signal
+import socket
+import sys
+
+READ_SIZE = 1 << 16
+
+
+class _Session:
+    """One client's connection and the bytes still owed to it."""
+
+    def __init__(self, sock: socket.socket) -> None:
+        self.sock = sock
+        self.owed = bytearray()
+        self.client_done = False  # the client has shut down its write side
+
+
+def serve_tcp(listener: socket.socket) -> None:
+    selector = selectors.DefaultSelector()
+    listener.setblocking(False)
+    selector.register(listener, selectors.EVENT_READ, None)
+    while True:
+        for key, events in selector.select():
+            if key.data is None:
+                _accept(listener, selector)
+            else:
+                _service(key.data, events, selector)
+
+
+def _accept(listener: socket.socket, selector: selectors.BaseSelector) -> None:
+    while True:
+        try:
+            conn, _ = listener.accept()
+        except (BlockingIOError, InterruptedError):
+            return
+        except OSError:  # e.g. the connection was reset before accept
+            return
+        conn.setblocking(False)
+        selector.register(conn, selectors.EVENT_READ, _Session(conn))
+
+
+def _service(session: _Session, events: int, selector: selectors.BaseSelector) -> None:
+    try:
+        if events & selectors.EVENT_READ and not session.client_done:
+            data = session.sock.recv(READ_SIZE)
+            if data:
+                session.owed += data
+            else:
+                session.client_done = True
+        if session.owed:
+            sent = session.sock.send(session.owed)
+            del session.owed[:sent]
+    except (BlockingIOError, InterruptedError):
+        pass
+    except OSError:  # reset or gone: this session ends, the others go on
+        _end(session, selector)
+        return
+    if session.client_done and not session.owed:
+        _end(session, selector)
+        return
+    wanted = (0 if session.client_done else selectors.EVENT_READ) | (selectors.EVENT_WRITE if session.owed else 0)
+    selector.modify(session.sock, wanted, session)
+
+
+def _end(session: _Session, selector: selectors.BaseSelector) -> None:
+    selector.unregister(session.sock)
+    session.sock.close()
+
+
+def serve_udp(sock: socket.socket) -> None:
+    while True:
+        data, sender = sock.recvfrom(65535)
+        try:
+            sock.sendto(data, sender)
+        except OSError:
+            pass  # fire and forget: a peer that is gone is not the server's problem
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("protocol", choices=("tcp", "udp"))
+    parser.add_argument("--host", required=True, help="numeric address to bind, e.g. 127.0.0.1 or ::1")
+    parser.add_argument("--port", type=int, required=True)
+    args = parser.parse_args(argv)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    family = socket.AF_INET6 if ":" in args.host else socket.AF_INET
+    kind = socket.SOCK_STREAM if args.protocol == "tcp" else socket.SOCK_DGRAM
+    sock = socket.socket(family, kind)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((args.host, args.port))
+    if args.protocol == "tcp":
+        sock.listen(1024)
+        serve_tcp(sock)
+    else:
+        serve_udp(sock)
+
+
+if __name__ == "__main__":
+    main()

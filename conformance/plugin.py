@@ -60,6 +60,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="run only behaviours whose ID starts with ID (repeatable), e.g. TCP-PASSIVE")
     group.addoption("--adapter-grace", type=float, default=5.0, metavar="SECONDS",
                     help="how long past an operation's own timeout an adapter may take to answer (default 5)")
+    group.addoption("--program-start-timeout", type=float, default=10.0, metavar="SECONDS",
+                    help="how long a program target may take to start listening (default 10)")
     group.addoption("--sockspec-report", metavar="DIR",
                     help="write the compliance report (summary.json, compliance.html) into DIR")
 
@@ -70,7 +72,9 @@ def pytest_configure(config: pytest.Config) -> None:
     try:
         specs = parse_targets(config.getoption("target"))
         grace = config.getoption("adapter_grace")
-        targets = {spec.label: ProgramTarget(spec) if spec.is_program else make_target(spec, grace) for spec in specs}
+        start = config.getoption("program_start_timeout")
+        targets = {spec.label: ProgramTarget(spec, start) if spec.is_program else make_target(spec, grace)
+                   for spec in specs}
     except TargetSpecError as exc:
         raise pytest.UsageError(str(exc)) from None
     for prefix in config.getoption("behaviour"):

@@ -735,6 +735,59 @@ class ReuseaddrIgnored(ReferenceAdapter):
     def _new_socket(self, family, kind, options):
         return super()._new_socket(family, kind, {k: v for k, v in options.items() if k != "reuseaddr"})
 
+class ShutdownBothWritesOnly(ReferenceAdapter):
+    """shutdown(SHUT_RDWR) shuts down the write side only."""
+    def op_stream_shutdown(self, args):
+        if args.get("how", str) == "both":
+            args = args.changed(how="write")
+        return super().op_stream_shutdown(args)
+
+
+class ShutdownUnconnectedSilently(ReferenceAdapter):
+    """shutdown() on an unconnected socket claims success."""
+    def op_stream_shutdown(self, args):
+        if not _connected(self._socket(args)):
+            return {}
+        return super().op_stream_shutdown(args)
+
+
+class LingerMeansAbort(ReferenceAdapter):
+    """Closing a socket with SO_LINGER set resets the connection."""
+    def op_close(self, args):
+        sock = self._socket(args)
+        if sock.type == socket.SOCK_STREAM and self.op_opt_get(args.changed(name="linger"))["value"]:
+            return self.op_stream_abort(args)
+        return super().op_close(args)
+
+
+class ConnectedSendNeedsAddress(ReferenceAdapter):
+    """A connected datagram socket still wants an address on every send."""
+    def op_udp_sendto(self, args):
+        if args.get("host", str, None) is None:
+            raise OpError("EDESTADDRREQ", "send: destination address required")
+        return super().op_udp_sendto(args)
+
+
+class RedirectsToPeer(ReferenceAdapter):
+    """On a connected datagram socket, sendto() ignores its address and sends to the peer."""
+    def op_udp_sendto(self, args):
+        if _connected(self._socket(args)):
+            return super().op_udp_sendto(args.changed(host=None, port=None))
+        return super().op_udp_sendto(args)
+
+
+class DatagramPortsShared(ReferenceAdapter):
+    """Every datagram socket is bound with SO_REUSEADDR and SO_REUSEPORT."""
+    def op_udp_bind(self, args):
+        options = {**args.get("options", dict, {}), "reuseaddr": True, "reuseport": True}
+        return super().op_udp_bind(args.changed(options=options))
+
+
+class BroadcastOnByDefault(ReferenceAdapter):
+    """Datagram sockets start with SO_BROADCAST on."""
+    def op_udp_bind(self, args):
+        return super().op_udp_bind(args.changed(options={"broadcast": True, **args.get("options", dict, {})}))
+
 @dataclass(frozen=True)
 class BadEcho:
     """An echo-server program with one classic bug (tests/faulty/programs/bad_echo.py)."""
@@ -833,6 +886,17 @@ FAULT_FOR_BEHAVIOUR = {
     "UDP-DGRAM-013": BadEcho("wrong-source", "udp"),
     "UDP-DGRAM-014": BadEcho("truncates", "udp"),
     "UDP-DGRAM-015": BadEcho("udp-crosstalk", "udp"),
+    "TCP-TEARDOWN-013": ShutdownBothWritesOnly,
+    "TCP-TEARDOWN-014": HidesBrokenPipe,
+    "TCP-TEARDOWN-015": ShutdownUnconnectedSilently,
+    "TCP-TEARDOWN-016": LingerMeansAbort,
+    "UDP-DGRAM-016": PeerAddressIsLocal,
+    "UDP-DGRAM-017": ConnectedSendNeedsAddress,
+    "UDP-DGRAM-018": RedirectsToPeer,
+    "UDP-DGRAM-019": DatagramPortsShared,
+    "UDP-DGRAM-020": BroadcastOnByDefault,
+    "TCP-SESSION-011": BadEcho("exhausts"),
+    "TCP-SESSION-012": BadEcho("sequential"),
 }
 
 

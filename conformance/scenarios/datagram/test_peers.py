@@ -50,3 +50,52 @@ def test_connected_socket_reports_a_closed_port(run):
     run.sender.udp_connect(sock, run.addr(run.free_port()))
     run.check("send to the closed port", run.outcome(run.sender.sendto, sock, b"anyone?"), equals="ok")
     run.check("the next receive", datagram_outcome(run.sender, sock, QUIET_WINDOW * 10), equals="ECONNREFUSED")
+
+
+@behaviour("UDP-DGRAM-016", seats=("sender",), peers=("receiver",))
+def test_connected_datagram_socket_knows_its_peer(run):
+    sock = run.sender.udp_bind(run.family, run.host)
+    peer = run.receiver.udp_bind(run.family, run.host)
+    run.check("getpeername() before connect", run.outcome(run.sender.peer_address, sock), equals="ENOTCONN")
+    run.sender.udp_connect(sock, peer.local)
+    run.check("getpeername() after connect", run.sender.peer_address(sock) == peer.local, equals=True)
+
+
+@behaviour("UDP-DGRAM-017", seats=("sender", "receiver"))
+def test_connected_socket_sends_to_its_peer(run):
+    sock = run.sender.udp_bind(run.family, run.host)
+    peer = run.receiver.udp_bind(run.family, run.host)
+    run.sender.udp_connect(sock, peer.local)
+    run.sender.sendto(sock, b"default destination")
+    got = run.receiver.recvfrom(peer, 100)
+    run.check("the peer receives it", (got.data, got.peer == sock.local), equals=(b"default destination", True))
+
+
+@behaviour("UDP-DGRAM-018", seats=("sender",), peers=("receiver",))
+def test_sendto_another_address_on_a_connected_socket(run):
+    sock = run.sender.udp_bind(run.family, run.host)
+    peer = run.receiver.udp_bind(run.family, run.host)
+    other = run.receiver.udp_bind(run.family, run.host)
+    run.sender.udp_connect(sock, peer.local)
+    outcome = run.outcome(run.sender.sendto, sock, b"elsewhere", other.local)
+    run.check("sendto another address", outcome, allowed={"ok", "EISCONN"})
+    if outcome == "ok":
+        run.check("it went to that address", datagram_outcome(run.receiver, other, 1.0), equals="datagram")
+
+
+@behaviour("UDP-DGRAM-019", seats=("receiver",))
+def test_one_datagram_socket_per_address_and_port(run):
+    first = run.receiver.udp_bind(run.family, run.host)
+    run.check("second bind to the same port",
+              run.outcome(run.receiver.udp_bind, run.family, run.host, first.local.port), equals="EADDRINUSE")
+    second = run.receiver.udp_bind(run.family, run.host, 0)
+    run.check("port 0 gives another port", second.local.port not in (0, first.local.port), equals=True)
+
+
+@behaviour("UDP-DGRAM-020", seats=("sender",))
+def test_broadcast_defaults_off_and_can_be_set(run):
+    sock = run.sender.udp_bind(run.family, run.host)
+    run.check("SO_BROADCAST on a new socket", run.sender.get_option(sock, "broadcast"), equals=False)
+    for value in (True, False):
+        run.sender.set_option(sock, "broadcast", value)
+        run.check(f"reads back {value}", run.sender.get_option(sock, "broadcast"), equals=value)

@@ -114,7 +114,10 @@ def test_server_keeps_nothing_of_finished_sessions(run):
 @behaviour("TCP-SESSION-009", echo="tcp")
 def test_ended_session_data_never_reaches_a_later_one(run):
     (first,) = echo_clients(run, 1)
-    run.client.send_all(first, b"first session's secret")
+    secret = b"first session's secret"
+    run.client.send_all(first, secret)
+    run.echo.pump()
+    run.check("the first session is served", await_echo(run, first, len(secret)), equals=secret)
     run.client.close(first)
     run.echo.pump()
     (later,) = echo_clients(run, 1)
@@ -139,3 +142,27 @@ def test_echo_server_flushes_before_closing(run):
     received += await_echo(run, client, len(data) - len(received))
     run.check("the whole echo arrives", bytes(received), equals=data)
     run.check("then end of stream", echo_outcome(run, client), equals="EOF")
+
+
+@behaviour("TCP-SESSION-011", echo="tcp")
+def test_sessions_one_after_another(run):
+    wrong = 0
+    with run.client.summarised("100 sessions, one after another"):
+        for index in range(100):
+            (client,) = echo_clients(run, 1)
+            message = b"short session %03d" % index
+            run.client.send_all(client, message)
+            run.echo.pump()
+            wrong += await_echo(run, client, len(message)) != message
+            run.client.close(client)
+            run.echo.pump()
+    run.check("sessions not served correctly", wrong, equals=0)
+
+
+@behaviour("TCP-SESSION-012", echo="tcp")
+def test_each_session_has_its_own_four_tuple(run):
+    clients = echo_clients(run, 8)
+    run.check("all served", still_served(run, clients, b"tuple"), equals=True)
+    server_sides = [run.tcp_states(c.peer, c.local) for c in clients]
+    run.check("one established server-side socket per client, at the server's address",
+              server_sides, equals=[["ESTAB"]] * 8)

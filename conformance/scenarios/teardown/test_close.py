@@ -92,3 +92,39 @@ def test_closed_handle_is_invalid(run):
     run.check("send on a closed socket", run.outcome(run.client.send, client, b"x"), equals="EBADF")
     run.check("receive on a closed socket", receive_outcome(run.client, client, QUIET_WINDOW), equals="EBADF")
     run.check("closing it again", run.outcome(run.client.close, client), equals="EBADF")
+
+
+@behaviour("TCP-TEARDOWN-013", seats=("client", "server"))
+def test_shutdown_both_ends_both_directions(run):
+    _, client, server = connect_pair(run)
+    run.client.shutdown(client, "both")
+    run.check("the peer sees end of stream", receive_outcome(run.server, server, 1.0), equals="EOF")
+    run.check("the socket's own receive", receive_outcome(run.client, client, QUIET_WINDOW), equals="EOF")
+    run.check("the socket's own send", run.outcome(run.client.send, client, b"x"), equals="EPIPE")
+
+
+@behaviour("TCP-TEARDOWN-014", seats=("server", "client"))
+def test_peer_of_an_abort_cannot_send(run):
+    _, client, server = connect_pair(run)
+    run.client.abort(client)
+    run.check("the reset is seen", receive_outcome(run.server, server, 1.0), equals="ECONNRESET")
+    run.check("sending on the reset connection", run.outcome(run.server.send, server, b"x"),
+              allowed={"ECONNRESET", "EPIPE"})
+
+
+@behaviour("TCP-TEARDOWN-015", seats=("client",))
+def test_shutdown_of_an_unconnected_socket_fails(run):
+    sock = run.client.tcp_socket(run.family)
+    run.check("shutdown of a never-connected socket", run.outcome(run.client.shutdown, sock, "write"),
+              equals="ENOTCONN")
+
+
+@behaviour("TCP-TEARDOWN-016", seats=("client", "server"))
+def test_lingering_close_delivers_everything(run):
+    _, client, server = connect_pair(run)
+    data = payload(64 * 1024, seed=22)
+    run.client.set_option(client, "linger", 5)
+    run.client.send_all(client, data)
+    run.client.close(client)
+    run.check("all data arrives", run.server.recv_exactly(server, len(data)), equals=data)
+    run.check("then end of stream, not a reset", receive_outcome(run.server, server, 1.0), equals="EOF")

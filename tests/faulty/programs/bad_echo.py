@@ -9,6 +9,7 @@ TCP modes:
   drops-tail     echoes each chunk one read late, and on end of stream closes without the last
   fragile        an error on any session closes every session
   one-shot       when any client goes away, closes every session
+  exhausts       after 50 sessions, closes every new connection at once
   leaks          never closes a session's socket after its client has gone (CLOSE-WAIT)
   stale          greets each new session with the last bytes of the previous one
 UDP modes:
@@ -47,11 +48,16 @@ def serve_events(listener: socket.socket, mode: str) -> None:
     sessions: list[socket.socket] = []
     held: dict[socket.socket, bytes] = {}  # drops-tail: the chunk not yet echoed
     last = b""  # stale: the previous session's last bytes
+    served = 0  # exhausts: sessions so far
     while True:
         for key, _ in selector.select():
             sock = key.fileobj
             if sock is listener:
                 conn, _ = listener.accept()
+                served += 1
+                if mode == "exhausts" and served > 50:
+                    conn.close()
+                    continue
                 if mode == "stale" and last:
                     conn.sendall(last)
                 sessions.append(conn)

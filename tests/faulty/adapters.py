@@ -800,14 +800,15 @@ class BadEcho:
                 "--host {host} --port {port}")
 
 
-# Which fault proves which behaviour's check can fail.
+# Which fault proves which behaviour's check can fail; a behaviour whose scenarios also run
+# against echo programs gets a faulty program as well.
 FAULT_FOR_BEHAVIOUR = {
     "TCP-STREAM-001": AcceptSwapsAddresses,
     "TCP-STREAM-002": PeerAddressIsLocal,
     "TCP-STREAM-003": CorruptsLargeReceives,
-    "TCP-STREAM-004": HalfDuplex,
-    "TCP-STREAM-005": DropsAfterOneMiB,
-    "TCP-STREAM-006": FramesMessages,
+    "TCP-STREAM-004": (HalfDuplex, BadEcho("framed")),
+    "TCP-STREAM-005": (DropsAfterOneMiB, BadEcho("framed")),
+    "TCP-STREAM-006": (FramesMessages, BadEcho("framed")),
     "TCP-STREAM-007": RecvIgnoresMax,
     "TCP-STREAM-008": ZeroSendShutsDown,
     "TCP-STREAM-009": RefusedAsTimeout,

@@ -31,3 +31,18 @@ def test_full_duplex_echo(run):
             run.echo.pump()
     run.check("the echo flowed back while the client was still sending", await_echo(run, client, len(data)),
               equals=data)
+
+
+@behaviour("TCP-STREAM-006", echo="tcp")
+def test_echo_treats_data_as_a_byte_stream(run):
+    (client,) = echo_clients(run, 1)
+    with run.client.summarised("send 200 single bytes"):
+        for index in range(200):
+            run.client.send_all(client, bytes([index]))
+    run.echo.pump()
+    run.check("200 one-byte sends come back as the same 200 bytes", await_echo(run, client, 200),
+              equals=bytes(range(200)))
+    block = payload(64 * 1024, seed=45)
+    run.client.send_all(client, block)
+    run.echo.pump()
+    run.check("one 64 KiB send comes back as the same bytes", await_echo(run, client, len(block)), equals=block)

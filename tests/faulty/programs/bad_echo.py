@@ -10,6 +10,7 @@ TCP modes:
   fragile        an error on any session closes every session
   one-shot       when any client goes away, closes every session
   exhausts       after 50 sessions, closes every new connection at once
+  framed         prefixes every echoed chunk with its length, as a message protocol would
   leaks          never closes a session's socket after its client has gone (CLOSE-WAIT)
   stale          greets each new session with the last bytes of the previous one
 UDP modes:
@@ -71,6 +72,8 @@ def serve_events(listener: socket.socket, mode: str) -> None:
                 last = data
                 if mode == "crosstalk":
                     sessions[-1].sendall(data)
+                elif mode == "framed":
+                    sock.sendall(len(data).to_bytes(2, "big") + data)
                 elif mode == "drops-tail":
                     sock.sendall(held.get(sock, b""))
                     held[sock] = data

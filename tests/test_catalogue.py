@@ -41,3 +41,7 @@ def test_sockspec_list_prints_ids_and_sources(capsys):
 
 def test_selection_by_prefix():
     assert {b.id for b in catalogue.select(["tcp-passive-02"])} == {f"TCP-PASSIVE-02{i}" for i in range(6)}
+
+
+def test_session_teardown_and_datagram_areas_hold_at_least_45_behaviours():
+    assert len(catalogue.select(["TCP-SESSION", "TCP-TEARDOWN", "UDP-DGRAM"])) >= 45

@@ -788,6 +788,22 @@ class BroadcastOnByDefault(ReferenceAdapter):
     def op_udp_bind(self, args):
         return super().op_udp_bind(args.changed(options={"broadcast": True, **args.get("options", dict, {})}))
 
+class EndOfStreamAfterShutdownIsError(ReferenceAdapter):
+    """Once its own write side is shut, a socket reports the peer's end of stream as ENOTCONN."""
+    def __init__(self):
+        super().__init__()
+        self._shut = set()
+
+    def op_stream_shutdown(self, args):
+        self._shut.add(args.get("handle", int))
+        return super().op_stream_shutdown(args)
+
+    def op_stream_recv(self, args):
+        result = super().op_stream_recv(args)
+        if result["data"] == "" and args.get("handle", int) in self._shut:
+            raise OpError("ENOTCONN", "recv: not connected")
+        return result
+
 @dataclass(frozen=True)
 class BadEcho:
     """An echo-server program with one classic bug (tests/faulty/programs/bad_echo.py)."""
@@ -891,6 +907,7 @@ FAULT_FOR_BEHAVIOUR = {
     "TCP-TEARDOWN-014": HidesBrokenPipe,
     "TCP-TEARDOWN-015": ShutdownUnconnectedSilently,
     "TCP-TEARDOWN-016": LingerMeansAbort,
+    "TCP-TEARDOWN-017": EndOfStreamAfterShutdownIsError,
     "UDP-DGRAM-016": PeerAddressIsLocal,
     "UDP-DGRAM-017": ConnectedSendNeedsAddress,
     "UDP-DGRAM-018": RedirectsToPeer,

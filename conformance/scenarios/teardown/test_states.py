@@ -47,3 +47,22 @@ def test_no_socket_left_in_close_wait(run):
     run.server.close(server)
     run.check("after it closes, nothing is in CLOSE-WAIT",
               run.eventually(lambda: "CLOSE-WAIT" not in run.tcp_states(server.local, server.peer)), equals=True)
+
+
+@behaviour("TCP-TEARDOWN-017", seats=("client", "server"))
+def test_both_ends_closing_at_once_end_cleanly(run):
+    # Crossing FINs (RFC 9293 case 3) cannot be forced on loopback from one driver; both ends
+    # shut down before either reads, which is as close as the wire allows here.
+    _, client, server = connect_pair(run)
+    run.client.shutdown(client, "write")
+    run.server.shutdown(server, "write")
+    run.check("the client sees end of stream", receive_outcome(run.client, client, 1.0), equals="EOF")
+    run.check("the server sees end of stream", receive_outcome(run.server, server, 1.0), equals="EOF")
+    run.client.close(client)
+    run.server.close(server)
+    lingering = ("CLOSE-WAIT", "FIN-WAIT-1", "FIN-WAIT-2", "LAST-ACK", "CLOSING", "ESTAB")
+
+    def settled() -> bool:
+        states = run.tcp_states(client.local, client.peer) + run.tcp_states(server.local, server.peer)
+        return not any(state in lingering for state in states)
+    run.check("nothing is left half-closed", run.eventually(settled), equals=True)

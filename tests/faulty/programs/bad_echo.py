@@ -73,7 +73,7 @@ def serve_events(listener: socket.socket, mode: str) -> None:
                 if mode == "crosstalk":
                     sessions[-1].sendall(data)
                 elif mode == "framed":
-                    sock.sendall(len(data).to_bytes(2, "big") + data)
+                    sock.sendall(len(data).to_bytes(4, "big") + data)
                 elif mode == "drops-tail":
                     sock.sendall(held.get(sock, b""))
                     held[sock] = data

@@ -11,42 +11,24 @@ the pair, and reports through three channels that stay apart:
 
 from __future__ import annotations
 
-import functools
 import json
 import resource
-from collections import Counter
-from dataclasses import dataclass
 
 import pytest
 
-from fixtures import host
-from fixtures.errors import AdapterFault, TargetSpecError, TargetUnavailable
-from fixtures.target_spec import parse_targets
-from fixtures.echo_service import AdapterTcpEcho, AdapterUdpEcho, ProgramEcho
+from fixtures.errors import AdapterFault, TargetSpecError
 from fixtures.programs import ProgramTarget
+from fixtures.target_spec import parse_targets
 from fixtures.targets import Target, make_target
-from fixtures.transports import InProcessTransport
-from reference_impl.engine import ReferenceAdapter
 
 from . import catalogue
-from .grading import ReferenceDisagrees, Verdict, execute, grade
-from .scenario import NotApplicable, ScenarioSpec
+from .collector import GRADE_PROPERTY, ResultCollector, grade_of
+from .grading import Verdict
+from .runner import Case, check_case, target_kind
+from .scenario import ScenarioSpec
 
 TARGETS = pytest.StashKey[dict]()
-GRADE_PROPERTY = "sockspec"
 SEVERITY = {"MUST": "critical", "SHOULD": "normal", "MAY": "minor"}
-
-
-@dataclass(frozen=True)
-class Case:
-    """One parametrisation of a behaviour test."""
-    target: str
-    family: str
-    seat: str
-
-    @property
-    def id(self) -> str:
-        return f"{self.target}-{self.family}-{self.seat}"
 
 
 # -- options and configuration ------------------------------------------------------------
@@ -81,7 +63,7 @@ def pytest_configure(config: pytest.Config) -> None:
         if not catalogue.select([prefix]):
             raise pytest.UsageError(f"--behaviour {prefix!r} matches no behaviour; see `sockspec list`")
     config.stash[TARGETS] = targets
-    config.pluginmanager.register(ResultCollector(config), "sockspec-results")
+    config.pluginmanager.register(ResultCollector(config, targets), "sockspec-results")
 
 
 def _raise_open_file_limit() -> None:
@@ -115,10 +97,6 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
              for family in spec.families
              for seat in spec.seats]
     metafunc.parametrize("run", cases, ids=[case.id for case in cases], indirect=True)
-
-
-def target_kind(target: Target | ProgramTarget) -> str:
-    return target.kind if isinstance(target, ProgramTarget) else "adapter"
 
 
 @pytest.fixture
@@ -179,86 +157,6 @@ def pytest_pyfunc_call(pyfuncitem: pytest.Function) -> bool | None:
     return True
 
 
-def check_case(scenario, spec: ScenarioSpec, case: Case, target: Target | ProgramTarget) -> Verdict:
-    """Applicability, the expected run, the target's run, and the grade."""
-    needs = spec.needs(case.family)
-    host_missing = needs - _host_features()
-    if host_missing:
-        pytest.skip(f"not applicable on this host: it lacks {', '.join(sorted(host_missing))}")
-    seats = _all_seats(spec)
-    expected = execute(scenario, spec, case.family, case.seat, _reference_seats(seats), _driven_echo(spec))
-    if isinstance(target, ProgramTarget):
-        actual = _run_program(scenario, spec, case, target, seats)
-    else:
-        actual = _run_adapter(scenario, spec, case, target, seats,
-                              {need for need in needs if not need.startswith("host.")})
-    try:
-        return grade(actual, expected, case.target, spec.behaviour.rule)
-    except ReferenceDisagrees as exc:
-        raise AdapterFault(f"harness: {exc}") from None
-
-
-def _run_adapter(scenario, spec: ScenarioSpec, case: Case, target: Target, seats: tuple[str, ...],
-                 needs: set[str]):
-    try:
-        features = target.info.features
-    except TargetUnavailable as exc:
-        pytest.skip(f"target {case.target!r} unavailable: {exc}")
-    missing = needs - features
-    if missing:
-        pytest.skip(f"not applicable: target {case.target!r} lacks feature(s) {', '.join(sorted(missing))}")
-    try:
-        target.reset()
-        transports = _reference_seats(seats)
-        for seat in case.seat.split("+"):  # "client+server": the target on both ends
-            transports[seat] = target.transport()
-        actual = execute(scenario, spec, case.family, case.seat, transports, _driven_echo(spec))
-        target.reset()  # release the target's sockets now, not at the next test
-    except AdapterFault:
-        target.discard()
-        raise
-    except NotApplicable as exc:
-        pytest.skip(f"not applicable: {exc}")
-    return actual
-
-
-def _run_program(scenario, spec: ScenarioSpec, case: Case, target: ProgramTarget, seats: tuple[str, ...]):
-    if case.family not in target.families:
-        pytest.skip(f"not applicable: program {case.target!r} serves only {', '.join(target.families)}")
-    address = target.address(case.family)
-    actual = execute(scenario, spec, case.family, case.seat, _reference_seats(seats),
-                     lambda run: ProgramEcho(address))
-    target.check_alive(case.family)
-    return actual
-
-
-def _driven_echo(spec: ScenarioSpec):
-    """The echo service for adapters: the endpoint in the server seat, driven as a server."""
-    if spec.echo is None:
-        return None
-    service = AdapterTcpEcho if spec.echo == "tcp" else AdapterUdpEcho
-    return lambda run: service(run.server, run.family, run.host)
-
-
-def _all_seats(spec: ScenarioSpec) -> tuple[str, ...]:
-    named = [seat for combined in spec.seats for seat in combined.split("+")]
-    return tuple(dict.fromkeys(("client", "server", *named, *spec.peers)))  # every seat, once
-
-
-@functools.lru_cache(maxsize=1)
-def _host_features() -> frozenset[str]:
-    """What this host offers: the reference's features (peers sit in every other seat), and
-    ``host.*`` tools that checks of kernel state need."""
-    features = set(ReferenceAdapter().features)
-    if host.ss_available():
-        features.add("host.ss")
-    return frozenset(features)
-
-
-def _reference_seats(seats: tuple[str, ...]) -> dict:
-    return {seat: InProcessTransport(ReferenceAdapter(), f"reference peer ({seat})") for seat in seats}
-
-
 def _describe_in_allure(spec: ScenarioSpec, case: Case) -> None:
     import allure
     b = spec.behaviour
@@ -309,54 +207,6 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
     _record(item, spec, case, grade_name, detail.splitlines()[0] if detail else grade_name)
     report.user_properties = list(item.user_properties)
     return report
-
-
-def grade_of(report: pytest.TestReport) -> dict | None:
-    for name, value in getattr(report, "user_properties", ()):
-        if name == GRADE_PROPERTY:
-            return json.loads(value)
-    return None
-
-
-class ResultCollector:
-    """Collects graded cases as reports arrive (on the xdist controller too: a report's
-    user_properties travel with it) and writes the reports at the end of the session."""
-
-    def __init__(self, config: pytest.Config) -> None:
-        self.config = config
-        self.results: list[dict] = []
-        self.report_paths: list = []
-
-    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
-        graded = grade_of(report)
-        if graded is not None and (report.when == "call" or (report.when == "setup" and not report.passed)):
-            self.results.append(graded)
-
-    @pytest.hookimpl(trylast=True)
-    def pytest_sessionfinish(self, session: pytest.Session) -> None:
-        if hasattr(self.config, "workerinput"):  # an xdist worker: the controller writes the reports
-            return
-        targets = {}
-        for label, target in self.config.stash[TARGETS].items():
-            adapters = {r["adapter"] for r in self.results if r["target"] == label and r.get("adapter")}
-            targets[label] = {"spec": target.spec.text, "adapter": ", ".join(sorted(adapters)) or None}
-        alluredir = getattr(self.config.option, "allure_report_dir", None)
-        if alluredir:
-            from reports import allure_meta
-            allure_meta.write(alluredir, targets)
-        report_dir = self.config.getoption("sockspec_report")
-        if report_dir and self.results:
-            from reports.writer import write_reports
-            self.report_paths = write_reports(report_dir, self.results, targets)
-
-    def pytest_terminal_summary(self, terminalreporter) -> None:
-        reasons = Counter(r["detail"] for r in self.results if r["grade"] in ("not-applicable", "skipped"))
-        if reasons:
-            terminalreporter.section("sockspec: not applicable or skipped")
-            for reason, count in reasons.most_common():
-                terminalreporter.write_line(f"{count:4d} × {reason}")
-        for path in self.report_paths:
-            terminalreporter.write_line(f"sockspec report: {path}")
 
 
 def pytest_report_teststatus(report: pytest.TestReport, config: pytest.Config):

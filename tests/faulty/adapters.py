@@ -14,7 +14,7 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
-from reference_impl.engine import Args, ReferenceAdapter
+from reference_impl.engine import ReferenceAdapter
 from reference_impl.errors import OpError
 from reference_impl.protocol import decode_bytes, encode_bytes
 

@@ -45,7 +45,7 @@ def test_many_connections_each_carry_their_own_bytes(run):
     accepted = _accept(run, listener, count)
     by_peer = {a.peer: a for a in accepted}
     wrong = 0
-    with run.server.summarised(f"each accepted socket receives and replies"):
+    with run.server.summarised("each accepted socket receives and replies"):
         for index, client in enumerate(clients):
             server_side = by_peer.get(client.local)
             if server_side is None:
@@ -53,7 +53,7 @@ def test_many_connections_each_carry_their_own_bytes(run):
                 continue
             wrong += run.server.recv_exactly(server_side, 14) != b"from client %02d" % index
             run.server.send_all(server_side, b"to client %02d" % index)
-    with run.client.summarised(f"each client receives its reply"):
+    with run.client.summarised("each client receives its reply"):
         for index, client in enumerate(clients):
             wrong += run.client.recv_exactly(client, 12) != b"to client %02d" % index
     run.check("connections accepted", len(accepted), equals=count)

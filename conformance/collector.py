@@ -1,0 +1,59 @@
+"""Graded results: carried on each report (they cross xdist with it), collected, written."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+
+import pytest
+
+GRADE_PROPERTY = "sockspec"
+
+
+def grade_of(report: pytest.TestReport) -> dict | None:
+    for name, value in getattr(report, "user_properties", ()):
+        if name == GRADE_PROPERTY:
+            return json.loads(value)
+    return None
+
+
+class ResultCollector:
+    """Collects graded cases as reports arrive (on the xdist controller too: a report's
+    user_properties travel with it) and writes the reports at the end of the session."""
+
+    def __init__(self, config: pytest.Config, targets: dict) -> None:
+        self.config = config
+        self.targets = targets
+        self.results: list[dict] = []
+        self.report_paths: list = []
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        graded = grade_of(report)
+        if graded is not None and (report.when == "call" or (report.when == "setup" and not report.passed)):
+            self.results.append(graded)
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_sessionfinish(self, session: pytest.Session) -> None:
+        if hasattr(self.config, "workerinput"):  # an xdist worker: the controller writes the reports
+            return
+        targets = {}
+        for label, target in self.targets.items():
+            adapters = {r["adapter"] for r in self.results if r["target"] == label and r.get("adapter")}
+            targets[label] = {"spec": target.spec.text, "adapter": ", ".join(sorted(adapters)) or None}
+        alluredir = getattr(self.config.option, "allure_report_dir", None)
+        if alluredir:
+            from reports import allure_meta
+            allure_meta.write(alluredir, targets)
+        report_dir = self.config.getoption("sockspec_report")
+        if report_dir and self.results:
+            from reports.writer import write_reports
+            self.report_paths = write_reports(report_dir, self.results, targets)
+
+    def pytest_terminal_summary(self, terminalreporter) -> None:
+        reasons = Counter(r["detail"] for r in self.results if r["grade"] in ("not-applicable", "skipped"))
+        if reasons:
+            terminalreporter.section("sockspec: not applicable or skipped")
+            for reason, count in reasons.most_common():
+                terminalreporter.write_line(f"{count:4d} × {reason}")
+        for path in self.report_paths:
+            terminalreporter.write_line(f"sockspec report: {path}")

@@ -1,0 +1,119 @@
+"""Running one case: applicability, the expected run with the reference, the target's run.
+
+Adapters sit in their seat through their transport; program targets are reached as an echo
+service; the reference fills every other seat. The verdict comes from conformance.grading.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+
+import pytest
+
+from fixtures import host
+from fixtures.echo_service import AdapterTcpEcho, AdapterUdpEcho, ProgramEcho
+from fixtures.errors import AdapterFault, TargetUnavailable
+from fixtures.programs import ProgramTarget
+from fixtures.targets import Target
+from fixtures.transports import InProcessTransport
+from reference_impl.engine import ReferenceAdapter
+
+from .grading import ReferenceDisagrees, Verdict, execute, grade
+from .scenario import NotApplicable, ScenarioSpec
+
+
+@dataclass(frozen=True)
+class Case:
+    """One parametrisation of a behaviour test."""
+    target: str
+    family: str
+    seat: str
+
+    @property
+    def id(self) -> str:
+        return f"{self.target}-{self.family}-{self.seat}"
+
+
+def target_kind(target: Target | ProgramTarget) -> str:
+    return target.kind if isinstance(target, ProgramTarget) else "adapter"
+
+
+def check_case(scenario, spec: ScenarioSpec, case: Case, target: Target | ProgramTarget) -> Verdict:
+    """Applicability, the expected run, the target's run, and the grade."""
+    needs = spec.needs(case.family)
+    host_missing = needs - _host_features()
+    if host_missing:
+        pytest.skip(f"not applicable on this host: it lacks {', '.join(sorted(host_missing))}")
+    seats = _all_seats(spec)
+    expected = execute(scenario, spec, case.family, case.seat, _reference_seats(seats), _driven_echo(spec))
+    if isinstance(target, ProgramTarget):
+        actual = _run_program(scenario, spec, case, target, seats)
+    else:
+        actual = _run_adapter(scenario, spec, case, target, seats,
+                              {need for need in needs if not need.startswith("host.")})
+    try:
+        return grade(actual, expected, case.target, spec.behaviour.rule)
+    except ReferenceDisagrees as exc:
+        raise AdapterFault(f"harness: {exc}") from None
+
+
+def _run_adapter(scenario, spec: ScenarioSpec, case: Case, target: Target, seats: tuple[str, ...],
+                 needs: set[str]):
+    try:
+        features = target.info.features
+    except TargetUnavailable as exc:
+        pytest.skip(f"target {case.target!r} unavailable: {exc}")
+    missing = needs - features
+    if missing:
+        pytest.skip(f"not applicable: target {case.target!r} lacks feature(s) {', '.join(sorted(missing))}")
+    try:
+        target.reset()
+        transports = _reference_seats(seats)
+        for seat in case.seat.split("+"):  # "client+server": the target on both ends
+            transports[seat] = target.transport()
+        actual = execute(scenario, spec, case.family, case.seat, transports, _driven_echo(spec))
+        target.reset()  # release the target's sockets now, not at the next test
+    except AdapterFault:
+        target.discard()
+        raise
+    except NotApplicable as exc:
+        pytest.skip(f"not applicable: {exc}")
+    return actual
+
+
+def _run_program(scenario, spec: ScenarioSpec, case: Case, target: ProgramTarget, seats: tuple[str, ...]):
+    if case.family not in target.families:
+        pytest.skip(f"not applicable: program {case.target!r} serves only {', '.join(target.families)}")
+    address = target.address(case.family)
+    actual = execute(scenario, spec, case.family, case.seat, _reference_seats(seats),
+                     lambda run: ProgramEcho(address))
+    target.check_alive(case.family)
+    return actual
+
+
+def _driven_echo(spec: ScenarioSpec):
+    """The echo service for adapters: the endpoint in the server seat, driven as a server."""
+    if spec.echo is None:
+        return None
+    service = AdapterTcpEcho if spec.echo == "tcp" else AdapterUdpEcho
+    return lambda run: service(run.server, run.family, run.host)
+
+
+def _all_seats(spec: ScenarioSpec) -> tuple[str, ...]:
+    named = [seat for combined in spec.seats for seat in combined.split("+")]
+    return tuple(dict.fromkeys(("client", "server", *named, *spec.peers)))  # every seat, once
+
+
+@functools.lru_cache(maxsize=1)
+def _host_features() -> frozenset[str]:
+    """What this host offers: the reference's features (peers sit in every other seat), and
+    ``host.*`` tools that checks of kernel state need."""
+    features = set(ReferenceAdapter().features)
+    if host.ss_available():
+        features.add("host.ss")
+    return frozenset(features)
+
+
+def _reference_seats(seats: tuple[str, ...]) -> dict:
+    return {seat: InProcessTransport(ReferenceAdapter(), f"reference peer ({seat})") for seat in seats}

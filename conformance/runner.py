@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from fixtures import host
+from fixtures import host, wire
 from fixtures.echo_service import AdapterTcpEcho, AdapterUdpEcho, ProgramEcho
 from fixtures.errors import AdapterFault, TargetUnavailable
 from fixtures.programs import ProgramTarget
@@ -44,7 +44,8 @@ def check_case(scenario, spec: ScenarioSpec, case: Case, target: Target | Progra
     needs = spec.needs(case.family)
     host_missing = needs - _host_features()
     if host_missing:
-        pytest.skip(f"not applicable on this host: it lacks {', '.join(sorted(host_missing))}")
+        what = ", ".join(HOST_NEEDS.get(need, need) for need in sorted(host_missing))
+        pytest.skip(f"not applicable on this host: it lacks {what}")
     seats = _all_seats(spec)
     expected = execute(scenario, spec, case.family, case.seat, _reference_seats(seats), _driven_echo(spec))
     if isinstance(target, ProgramTarget):
@@ -112,7 +113,13 @@ def _host_features() -> frozenset[str]:
     features = set(ReferenceAdapter().features)
     if host.ss_available():
         features.add("host.ss")
+    if wire.capture_available():
+        features.add("host.capture")
     return frozenset(features)
+
+
+HOST_NEEDS = {"host.ss": "the ss command (iproute2)",
+              "host.capture": "packet capture on lo (AF_PACKET, needs CAP_NET_RAW)"}
 
 
 def _reference_seats(seats: tuple[str, ...]) -> dict:

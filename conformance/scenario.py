@@ -22,6 +22,7 @@ from fixtures import host
 from fixtures.endpoint import Addr, Endpoint
 from fixtures.ports import ClosedPort, FreePorts
 from fixtures.trace import Trace
+from fixtures.wire import WireObserver
 from reference_impl.errors import UNSUPPORTED, OpError
 
 from . import catalogue
@@ -88,7 +89,7 @@ class Run:
         self.target_seat = target_seat
         self.trace = trace
         self._seats = seats
-        self._held: list[ClosedPort] = []
+        self._held: list[ClosedPort | WireObserver] = []
         self._echo_factory = echo_factory
         self._echo: Any = None
 
@@ -172,9 +173,15 @@ class Run:
         """Whether ``condition`` comes true within ``timeout`` (kernel state settles asynchronously)."""
         return host.wait_until(condition, timeout)
 
+    def observe_tcp(self, port: int) -> WireObserver:
+        """Start capturing this port's TCP segments on lo (needs "host.capture")."""
+        observer = WireObserver(port)
+        self._held.append(observer)
+        return observer
+
     def release(self) -> None:
         for held in self._held:
-            held.release()
+            held.release() if hasattr(held, "release") else held.close()
         self._held.clear()
 
 

@@ -908,6 +908,8 @@ FAULT_FOR_BEHAVIOUR = {
     "TCP-TEARDOWN-015": ShutdownUnconnectedSilently,
     "TCP-TEARDOWN-016": LingerMeansAbort,
     "TCP-TEARDOWN-017": EndOfStreamAfterShutdownIsError,
+    "TCP-TEARDOWN-018": CloseAborts,
+    "TCP-TEARDOWN-019": AbortIsGraceful,
     "UDP-DGRAM-016": PeerAddressIsLocal,
     "UDP-DGRAM-017": ConnectedSendNeedsAddress,
     "UDP-DGRAM-018": RedirectsToPeer,

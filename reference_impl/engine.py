@@ -302,6 +302,40 @@ class ReferenceAdapter:
             "truncated": bool(flags & socket.MSG_TRUNC),
         }
 
+    # -- raw sockets and ICMP (protocol 1.1) ------------------------------------------------
+
+    def op_raw_open(self, args: Args) -> dict:
+        family = self._family(args)
+        protocol = args.get("protocol", str)
+        expected = "icmp" if family == socket.AF_INET else "icmpv6"
+        if protocol != expected:
+            raise BadRequest(f"protocol must be {expected!r} for this family")
+        kind = args.get("kind", str, "raw")
+        if kind not in ("raw", "ping"):
+            raise BadRequest("kind is 'raw' or 'ping'")
+        number = socket.IPPROTO_ICMP if family == socket.AF_INET else socket.IPPROTO_ICMPV6
+        sock_type = socket.SOCK_RAW if kind == "raw" else socket.SOCK_DGRAM
+        sock = _call(socket.socket, family, sock_type, number, context="socket")
+        sock.setblocking(False)
+        try:
+            for name, value in self._options(args).items():
+                _set_option(sock, name, value)
+        except BaseException:
+            sock.close()
+            raise
+        return {"handle": self._register(sock)}
+
+    def op_raw_send(self, args: Args) -> dict:
+        sock, data = self._socket(args), args.data()
+        address = _sockaddr(sock.family, args.get("host", str), 0)
+        return {"sent": _waiting(sock, select.POLLOUT, args.timeout(), sock.sendto, data, address, context="sendto")}
+
+    def op_raw_recv(self, args: Args) -> dict:
+        sock = self._socket(args)
+        size = args.get("max", int, 65535)
+        data, sender = _waiting(sock, select.POLLIN, args.timeout(), sock.recvfrom, size, context="recvfrom")
+        return {"data": encode_bytes(data), "peer": {"host": sender[0], "port": 0}}
+
     # -- addresses and options -----------------------------------------------------------
 
     def op_addr_local(self, args: Args) -> dict:
@@ -414,11 +448,23 @@ def _get_option(sock: socket.socket, name: str) -> Any:
 def _host_features() -> set[str]:
     """What this host lets the reference do: a feature the platform lacks is not claimed."""
     features = set(FEATURES)
+    if not _can_open(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ICMP):
+        features.discard("raw")  # no CAP_NET_RAW
+    if not _can_open(socket.AF_INET, socket.SOCK_DGRAM, socket.IPPROTO_ICMP):
+        features.discard("ping-socket")  # net.ipv4.ping_group_range excludes us
     if "reuseport" not in _BOOL_OPTIONS:
         features.discard("opt.reuseport")
     if not _ipv6_loopback_usable():
         features -= {"ipv6", "ipv4-mapped", "opt.v6only"}
     return features
+
+
+def _can_open(family: int, kind: int, protocol: int) -> bool:
+    try:
+        socket.socket(family, kind, protocol).close()
+    except OSError:
+        return False
+    return True
 
 
 def _ipv6_loopback_usable() -> bool:

@@ -10,7 +10,7 @@ import base64
 import binascii
 import socket
 
-PROTOCOL_VERSION = "1.0"
+PROTOCOL_VERSION = "1.1"  # 1.1 added raw sockets (raw.*); 1.0 adapters stay compatible
 DEFAULT_TIMEOUT = 5.0
 
 FAMILIES = {"ipv4": socket.AF_INET, "ipv6": socket.AF_INET6}
@@ -22,7 +22,7 @@ OPTION_NAMES = (
 )
 FEATURES = (
     "tcp", "udp", "ipv4", "ipv6", "ipv4-mapped", "tcp.socket", "tcp.bind-connect",
-    "stream.shutdown", "stream.abort", "nonblocking",
+    "stream.shutdown", "stream.abort", "nonblocking", "raw", "ping-socket",
     *(f"opt.{name}" for name in OPTION_NAMES),
 )
 

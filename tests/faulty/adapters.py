@@ -14,6 +14,7 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
+from reference_impl import icmp
 from reference_impl.engine import ReferenceAdapter
 from reference_impl.errors import OpError
 from reference_impl.protocol import decode_bytes, encode_bytes
@@ -804,6 +805,93 @@ class EndOfStreamAfterShutdownIsError(ReferenceAdapter):
             raise OpError("ENOTCONN", "recv: not connected")
         return result
 
+
+# -- raw sockets and ICMP --------------------------------------------------------------------------
+
+def _icmp_offset(data: bytes) -> int:
+    return (data[0] & 0x0F) * 4 if data and data[0] >> 4 == 4 else 0
+
+
+def _with_raw_data(result: dict, change) -> dict:
+    return {**result, "data": encode_bytes(change(decode_bytes(result["data"])))}
+
+
+class RewritesEchoIdentifier(ReferenceAdapter):
+    """Replaces the identifier of every echo request it sends (checksum fixed up)."""
+    def op_raw_send(self, args):
+        data = bytearray(args.data())
+        if data and data[0] in (icmp.ECHO_REQUEST, icmp.ECHO_REQUEST_V6):
+            data[4:6] = bytes([data[4] ^ 0x5A, data[5]])
+            data[2:4] = b"\0\0"
+            if data[0] == icmp.ECHO_REQUEST:
+                data[2:4] = icmp.internet_checksum(bytes(data)).to_bytes(2, "big")
+        return super().op_raw_send(args.changed(data=encode_bytes(bytes(data))))
+
+
+class CorruptsIcmpChecksum(ReferenceAdapter):
+    """Delivers ICMP messages with their checksum damaged."""
+    def op_raw_recv(self, args):
+        def damage(data):
+            at = _icmp_offset(data) + 2
+            return data[:at] + bytes([data[at] ^ 0xFF]) + data[at + 1:]
+        return _with_raw_data(super().op_raw_recv(args), damage)
+
+
+class TruncatesRawReceive(ReferenceAdapter):
+    """Never delivers more than 1 KiB of a raw packet."""
+    def op_raw_recv(self, args):
+        return super().op_raw_recv(args.changed(max=min(1024, args.get("max", int, 65535))))
+
+
+class FixesChecksums(ReferenceAdapter):
+    """Recomputes the checksum of every ICMP message it sends, so a broken one goes out right."""
+    def op_raw_send(self, args):
+        data = bytearray(args.data())
+        if data and data[0] == icmp.ECHO_REQUEST:
+            data[2:4] = b"\0\0"
+            data[2:4] = icmp.internet_checksum(bytes(data)).to_bytes(2, "big")
+        return super().op_raw_send(args.changed(data=encode_bytes(bytes(data))))
+
+
+class StripsIpHeader(ReferenceAdapter):
+    """Delivers IPv4 raw packets without their IP header."""
+    def op_raw_recv(self, args):
+        return _with_raw_data(super().op_raw_recv(args), lambda data: data[_icmp_offset(data):])
+
+
+class HidesUnreachables(ReferenceAdapter):
+    """Filters destination-unreachable messages out of raw receives."""
+    def op_raw_recv(self, args):
+        while True:
+            result = super().op_raw_recv(args)
+            data = decode_bytes(result["data"])
+            if data[_icmp_offset(data)] not in (icmp.DEST_UNREACHABLE, icmp.DEST_UNREACHABLE_V6):
+                return result
+
+
+class RawTtlIgnored(ReferenceAdapter):
+    """Drops the ttl option when opening raw sockets."""
+    def op_raw_open(self, args):
+        options = {k: v for k, v in args.get("options", dict, {}).items() if k != "ttl"}
+        return super().op_raw_open(args.changed(options=options))
+
+
+class OnlyFirstRawSocketReceives(ReferenceAdapter):
+    """Only the first raw socket opened ever receives anything."""
+    def __init__(self):
+        super().__init__()
+        self._first = None
+
+    def op_raw_open(self, args):
+        result = super().op_raw_open(args)
+        self._first = self._first or result["handle"]
+        return result
+
+    def op_raw_recv(self, args):
+        if args.get("handle", int) != self._first:
+            raise OpError("ETIMEDOUT", "recvfrom: timed out")
+        return super().op_raw_recv(args)
+
 @dataclass(frozen=True)
 class BadEcho:
     """An echo-server program with one classic bug (tests/faulty/programs/bad_echo.py)."""
@@ -915,6 +1003,14 @@ FAULT_FOR_BEHAVIOUR = {
     "UDP-DGRAM-018": RedirectsToPeer,
     "UDP-DGRAM-019": DatagramPortsShared,
     "UDP-DGRAM-020": BroadcastOnByDefault,
+    "ICMP-ECHO-001": RewritesEchoIdentifier,
+    "ICMP-ECHO-002": CorruptsIcmpChecksum,
+    "ICMP-ECHO-003": TruncatesRawReceive,
+    "ICMP-ECHO-004": FixesChecksums,
+    "ICMP-ECHO-005": StripsIpHeader,
+    "ICMP-ECHO-006": HidesUnreachables,
+    "ICMP-ECHO-007": RawTtlIgnored,
+    "ICMP-ECHO-008": OnlyFirstRawSocketReceives,
     "TCP-SESSION-011": BadEcho("exhausts"),
     "TCP-SESSION-012": BadEcho("sequential"),
 }

@@ -17,6 +17,7 @@ import resource
 import pytest
 
 from fixtures.errors import AdapterFault, TargetSpecError
+from fixtures.pingers import PingTarget
 from fixtures.programs import ProgramTarget
 from fixtures.target_spec import parse_targets
 from fixtures.targets import Target, make_target
@@ -55,8 +56,7 @@ def pytest_configure(config: pytest.Config) -> None:
         specs = parse_targets(config.getoption("target"))
         grace = config.getoption("adapter_grace")
         start = config.getoption("program_start_timeout")
-        targets = {spec.label: ProgramTarget(spec, start) if spec.is_program else make_target(spec, grace)
-                   for spec in specs}
+        targets = {spec.label: _make(spec, grace, start) for spec in specs}
     except TargetSpecError as exc:
         raise pytest.UsageError(str(exc)) from None
     for prefix in config.getoption("behaviour"):
@@ -64,6 +64,14 @@ def pytest_configure(config: pytest.Config) -> None:
             raise pytest.UsageError(f"--behaviour {prefix!r} matches no behaviour; see `sockspec list`")
     config.stash[TARGETS] = targets
     config.pluginmanager.register(ResultCollector(config, targets), "sockspec-results")
+
+
+def _make(spec, grace: float, start_timeout: float):
+    if spec.kind == "ping":
+        return PingTarget(spec)
+    if spec.is_program:
+        return ProgramTarget(spec, start_timeout)
+    return make_target(spec, grace)
 
 
 def _raise_open_file_limit() -> None:

@@ -11,9 +11,10 @@ from dataclasses import dataclass
 
 import pytest
 
-from fixtures import host, wire
+from fixtures import host, pingers, wire
 from fixtures.echo_service import AdapterTcpEcho, AdapterUdpEcho, ProgramEcho
 from fixtures.errors import AdapterFault, TargetUnavailable
+from fixtures.pingers import PingTarget
 from fixtures.programs import ProgramTarget
 from fixtures.targets import Target
 from fixtures.transports import InProcessTransport
@@ -35,8 +36,8 @@ class Case:
         return f"{self.target}-{self.family}-{self.seat}"
 
 
-def target_kind(target: Target | ProgramTarget) -> str:
-    return target.kind if isinstance(target, ProgramTarget) else "adapter"
+def target_kind(target: Target | ProgramTarget | PingTarget) -> str:
+    return target.kind if isinstance(target, (ProgramTarget, PingTarget)) else "adapter"
 
 
 def check_case(scenario, spec: ScenarioSpec, case: Case, target: Target | ProgramTarget) -> Verdict:
@@ -47,6 +48,8 @@ def check_case(scenario, spec: ScenarioSpec, case: Case, target: Target | Progra
         what = ", ".join(HOST_NEEDS.get(need, need) for need in sorted(host_missing))
         pytest.skip(f"not applicable on this host: it lacks {what}")
     seats = _all_seats(spec)
+    if spec.ping:
+        return _grade_ping(scenario, spec, case, target, seats)
     expected = execute(scenario, spec, case.family, case.seat, _reference_seats(seats), _driven_echo(spec))
     if isinstance(target, ProgramTarget):
         actual = _run_program(scenario, spec, case, target, seats)
@@ -93,6 +96,19 @@ def _run_program(scenario, spec: ScenarioSpec, case: Case, target: ProgramTarget
     return actual
 
 
+def _grade_ping(scenario, spec: ScenarioSpec, case: Case, target: PingTarget, seats: tuple[str, ...]) -> Verdict:
+    if case.family not in target.families:
+        pytest.skip(f"not applicable: ping target {case.target!r} serves only {', '.join(target.families)}")
+    expected_capture = pingers.reference_capture(case.family)
+    expected = execute(scenario, spec, case.family, case.seat, _reference_seats(seats), lambda run: expected_capture)
+    actual_capture = target.capture(case.family)
+    actual = execute(scenario, spec, case.family, case.seat, _reference_seats(seats), lambda run: actual_capture)
+    try:
+        return grade(actual, expected, case.target, spec.behaviour.rule)
+    except ReferenceDisagrees as exc:
+        raise AdapterFault(f"harness: {exc}") from None
+
+
 def _driven_echo(spec: ScenarioSpec):
     """The echo service for adapters: the endpoint in the server seat, driven as a server."""
     if spec.echo is None:
@@ -115,10 +131,13 @@ def _host_features() -> frozenset[str]:
         features.add("host.ss")
     if wire.capture_available():
         features.add("host.capture")
+    if pingers.netns_available():
+        features.add("host.netns")
     return frozenset(features)
 
 
-HOST_NEEDS = {"host.ss": "the ss command (iproute2)",
+HOST_NEEDS = {"host.netns": "network namespaces of its own (unshare --net, needs CAP_SYS_ADMIN)",
+              "host.ss": "the ss command (iproute2)",
               "host.capture": "packet capture on lo (AF_PACKET, needs CAP_NET_RAW)"}
 
 

@@ -41,10 +41,13 @@ class ScenarioSpec:
     families: tuple[str, ...]
     peers: tuple[str, ...]  # further seats, always filled by reference peers
     echo: str | None = None  # "tcp" or "udp": the scenario talks to an echo service (run.echo)
+    ping: bool = False  # the scenario judges a ping program's capture (run.ping)
 
     @property
     def target_kinds(self) -> tuple[str, ...]:
-        """Adapters always; echo scenarios also take echo-server programs of their protocol."""
+        """Adapters; echo scenarios also take echo-server programs; ping scenarios only pingers."""
+        if self.ping:
+            return ("ping",)
         return ("adapter", f"{self.echo}-echo") if self.echo else ("adapter",)
 
     def needs(self, family: str) -> set[str]:
@@ -56,14 +59,14 @@ SCENARIOS: dict[str, list[Callable]] = {}
 
 def behaviour(behaviour_id: str, *, seats: Iterable[str] | None = None,
               families: Iterable[str] = ("ipv4", "ipv6"), peers: Iterable[str] = (),
-              echo: str | None = None) -> Callable:
+              echo: str | None = None, ping: bool = False) -> Callable:
     """Declare a test function as the scenario of catalogue behaviour ``behaviour_id``.
 
     ``echo="tcp"`` or ``"udp"``: the scenario drives an echo service in the server seat,
     so it also runs against echo-server programs (``tcp-echo:``, ``udp-echo:``).
     """
-    seats = tuple(seats) if seats is not None else (("server",) if echo else ("client", "server"))
-    spec = ScenarioSpec(catalogue.get(behaviour_id), seats, tuple(families), tuple(peers), echo)
+    seats = tuple(seats) if seats is not None else (("server",) if echo else ("pinger",) if ping else ("client", "server"))
+    spec = ScenarioSpec(catalogue.get(behaviour_id), seats, tuple(families), tuple(peers), echo, ping)
     unknown = set(spec.families) - set(FAMILY_HOSTS)
     if unknown:
         raise ValueError(f"{behaviour_id}: unknown families {sorted(unknown)}")
@@ -92,6 +95,11 @@ class Run:
         self._held: list[ClosedPort | WireObserver] = []
         self._echo_factory = echo_factory
         self._echo: Any = None
+
+    @property
+    def ping(self) -> Any:
+        """What the ping program under test sent and got (a fixtures.pingers.PingCapture)."""
+        return self.echo  # ping scenarios get their capture through the same factory
 
     @property
     def echo(self) -> Any:

@@ -8,6 +8,7 @@ from conformance.plugin import Case, check_case
 from conformance.scenario import SCENARIOS
 from conformance.scenarios import load_all
 from fixtures.endpoint import Endpoint
+from fixtures.pingers import PingTarget
 from fixtures.programs import ProgramTarget
 from fixtures.target_spec import TargetSpec, parse_target
 from fixtures.targets import Target
@@ -33,7 +34,8 @@ def grade_behaviour(behaviour_id: str, implementation, stop_at_first_failure: bo
     (anything with ``target_spec()``): a list of (case, grade, headline)."""
     load_all()
     if hasattr(implementation, "target_spec"):
-        target = ProgramTarget(parse_target(implementation.target_spec()))
+        spec = parse_target(implementation.target_spec())
+        target = PingTarget(spec) if spec.kind == "ping" else ProgramTarget(spec)
         kind = target.kind
     else:
         target, kind = in_process_target(implementation), "adapter"

@@ -6,7 +6,8 @@ from conformance import catalogue
 from conformance.scenario import SCENARIOS
 from conformance.scenarios import load_all
 from tests.conftest import grade_behaviour
-from tests.faulty.adapters import FAULT_FOR_BEHAVIOUR
+from tests.faulty.adapters import FAULT_FOR_BEHAVIOUR, BadPing
+from fixtures.pingers import REFERENCE_PING
 from reference_impl.engine import ReferenceAdapter
 
 BEHAVIOURS = sorted(catalogue.load())
@@ -39,7 +40,24 @@ def test_every_echo_scenario_has_a_faulty_program():
             assert any(hasattr(f, "target_spec") for f in faults), behaviour_id
 
 
+def test_every_pinger_fault_breaks_only_what_it_says():
+    """The faulty pingers differ from a correct one in one way each: the exit-status fault
+    still sends well-formed, answered requests."""
+    results = grade_behaviour("ICMP-PING-001", BadPing("exits-1"))
+    assert results and all(grade == "pass" for _, grade, _ in results), results
+
+
+class ReferencePinger:
+    """The reference ping program, as a target."""
+    @staticmethod
+    def target_spec() -> str:
+        return "ref=ping:" + REFERENCE_PING
+
+
 @pytest.mark.parametrize("behaviour_id", BEHAVIOURS)
 def test_reference_passes(behaviour_id):
-    results = grade_behaviour(behaviour_id, ReferenceAdapter)
+    reference = ReferencePinger if behaviour_id.startswith("ICMP-PING") else ReferenceAdapter
+    results = grade_behaviour(behaviour_id, reference)
     assert results and all(grade == "pass" for _, grade, _ in results), results
+
+

@@ -64,3 +64,21 @@ def test_faulty_echo_program_fails_with_evidence(pytester):
     result = run_suite(pytester, "--behaviour", "TCP-SESSION-001", "--target", bad)
     result.assert_outcomes(failed=2)
     result.stdout.fnmatch_lines(["*TCP-SESSION-001*", "*first difference*"])
+
+
+@pytest.mark.skipif(shutil.which("ping") is None, reason="iputils ping is not installed")
+def test_iputils_ping_from_the_readme_passes(pytester):
+    result = run_suite(pytester, "--behaviour", "ICMP-PING", "--target", "ping:ping -c {count} {host}")
+    outcomes = result.parseoutcomes()
+    if outcomes.get("inapplicable"):
+        pytest.skip("this host cannot make network namespaces")
+    assert outcomes == {"passed": 10, "deselected": outcomes.get("deselected", 0)}, outcomes
+
+
+def test_faulty_pinger_fails_with_evidence(pytester):
+    bad = f"bad=ping:{PY} {ROOT / 'tests/faulty/programs/bad_ping.py'} skips {{host}} {{count}}"
+    result = run_suite(pytester, "--behaviour", "ICMP-PING-003", "--target", bad)
+    if result.parseoutcomes().get("inapplicable"):
+        pytest.skip("this host cannot make network namespaces")
+    result.assert_outcomes(failed=2)
+    result.stdout.fnmatch_lines(["*ICMP-PING-003*steps between consecutive sequence numbers*"])

@@ -904,6 +904,16 @@ class BadEcho:
                 "--host {host} --port {port}")
 
 
+@dataclass(frozen=True)
+class BadPing:
+    """A pinger with one bug (tests/faulty/programs/bad_ping.py)."""
+    mode: str
+
+    def target_spec(self) -> str:
+        program = Path(__file__).resolve().parent / "programs" / "bad_ping.py"
+        return f"bad-{self.mode}=ping:{sys.executable} {program} {self.mode} {{host}} {{count}}"
+
+
 # Which fault proves which behaviour's check can fail; a behaviour whose scenarios also run
 # against echo programs gets a faulty program as well.
 FAULT_FOR_BEHAVIOUR = {
@@ -1011,6 +1021,11 @@ FAULT_FOR_BEHAVIOUR = {
     "ICMP-ECHO-006": HidesUnreachables,
     "ICMP-ECHO-007": RawTtlIgnored,
     "ICMP-ECHO-008": OnlyFirstRawSocketReceives,
+    "ICMP-PING-001": BadPing("bad-checksum"),
+    "ICMP-PING-002": BadPing("new-identifier"),
+    "ICMP-PING-003": BadPing("skips"),
+    "ICMP-PING-004": BadPing("one-extra"),
+    "ICMP-PING-005": BadPing("exits-1"),
     "TCP-SESSION-011": BadEcho("exhausts"),
     "TCP-SESSION-012": BadEcho("sequential"),
 }

@@ -892,6 +892,44 @@ class OnlyFirstRawSocketReceives(ReferenceAdapter):
             raise OpError("ETIMEDOUT", "recvfrom: timed out")
         return super().op_raw_recv(args)
 
+
+class DuplicatesRawPackets(ReferenceAdapter):
+    """Delivers every raw packet twice."""
+    def __init__(self):
+        super().__init__()
+        self._again = {}
+
+    def op_raw_recv(self, args):
+        handle = args.get("handle", int)
+        if handle in self._again:
+            return self._again.pop(handle)
+        self._again[handle] = result = super().op_raw_recv(args)
+        return result
+
+
+class RawPeerUnknown(ReferenceAdapter):
+    """Reports the wildcard address as every raw packet's sender."""
+    def op_raw_recv(self, args):
+        result = super().op_raw_recv(args)
+        wildcard = "0.0.0.0" if self._socket(args).family == socket.AF_INET else "::"
+        return {**result, "peer": {"host": wildcard, "port": 0}}
+
+
+class CorruptsIpv4Header(ReferenceAdapter):
+    """Damages the IPv4 header checksum of raw packets it delivers."""
+    def op_raw_recv(self, args):
+        def damage(data):
+            return data[:10] + bytes([data[10] ^ 0xFF]) + data[11:] if data and data[0] >> 4 == 4 else data
+        return _with_raw_data(super().op_raw_recv(args), damage)
+
+
+class CutsOversizedIcmp(ReferenceAdapter):
+    """Cuts an oversized ICMP message down instead of failing."""
+    def op_raw_send(self, args):
+        data = args.data()
+        limit = 65515 if self._socket(args).family == socket.AF_INET else 65535
+        return super().op_raw_send(args.changed(data=encode_bytes(data[:limit])))
+
 @dataclass(frozen=True)
 class BadEcho:
     """An echo-server program with one classic bug (tests/faulty/programs/bad_echo.py)."""
@@ -1021,6 +1059,10 @@ FAULT_FOR_BEHAVIOUR = {
     "ICMP-ECHO-006": HidesUnreachables,
     "ICMP-ECHO-007": RawTtlIgnored,
     "ICMP-ECHO-008": OnlyFirstRawSocketReceives,
+    "ICMP-ECHO-009": DuplicatesRawPackets,
+    "ICMP-ECHO-010": RawPeerUnknown,
+    "ICMP-ECHO-011": CorruptsIpv4Header,
+    "ICMP-ECHO-012": CutsOversizedIcmp,
     "ICMP-PING-001": BadPing("bad-checksum"),
     "ICMP-PING-002": BadPing("new-identifier"),
     "ICMP-PING-003": BadPing("skips"),

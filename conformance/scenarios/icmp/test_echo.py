@@ -182,3 +182,53 @@ def test_every_raw_socket_gets_a_copy(run):
     run.check("the sending socket gets the reply", got is not None, equals=True)
     copy = await_icmp(run, run.pinger, second, is_reply_to(run, identifier, 1))
     run.check("the other raw socket gets a copy", copy is not None, equals=True)
+
+
+@behaviour("ICMP-ECHO-009", seats=SEATS)
+def test_each_request_is_answered_once(run):
+    sock = run.pinger.raw_open(run.family)
+    identifier = new_identifier()
+    for sequence in range(1, 6):
+        run.pinger.raw_send(sock, request(run, identifier, sequence, b"count me"), run.host)
+    replies = []
+
+    def ours(message: bytes) -> bool:
+        return message[0] == REPLY[run.family] and int.from_bytes(message[4:6], "big") == identifier
+    while (got := await_icmp(run, run.pinger, sock, ours, 0.3)) is not None:
+        replies.append(icmp.decode_echo(got[0]).sequence)
+    run.check("sequence numbers of the replies", sorted(replies), equals=[1, 2, 3, 4, 5])
+
+
+@behaviour("ICMP-ECHO-010", seats=SEATS)
+def test_reply_comes_from_the_address_pinged(run):
+    sock = run.pinger.raw_open(run.family)
+    identifier = new_identifier()
+    run.pinger.raw_send(sock, request(run, identifier, 1, b"from where"), run.host)
+    sender = None
+    deadline = time.monotonic() + 2.0
+    with run.pinger.summarised("receive until our reply"):
+        while sender is None and time.monotonic() < deadline:
+            data, host = run.pinger.raw_recv(sock, timeout=2.0)
+            message, _ = split(run, data)
+            if is_reply_to(run, identifier, 1)(message):
+                sender = host
+    run.check("the reply's source", sender, equals=run.host)
+
+
+@behaviour("ICMP-ECHO-011", seats=SEATS, families=("ipv4",))
+def test_ipv4_reply_header_is_sound(run):
+    sock = run.pinger.raw_open(run.family)
+    _, got = ping(run, run.pinger, sock)
+    header = got[1] if got else None
+    run.check("header checksum valid, protocol ICMP, loopback both ways",
+              header is not None and (header.checksum_ok, header.protocol, header.source, header.destination),
+              equals=(True, 1, "127.0.0.1", "127.0.0.1"))
+
+
+@behaviour("ICMP-ECHO-012", seats=SEATS)
+def test_oversized_icmp_message_fails(run):
+    sock = run.pinger.raw_open(run.family)
+    limit = 65515 if run.family == "ipv4" else 65535
+    too_big = request(run, new_identifier(), 1, bytes(limit + 1 - 8))
+    run.check("send of the maximum + 1 bytes", run.outcome(run.pinger.raw_send, sock, too_big, run.host),
+              equals="EMSGSIZE")

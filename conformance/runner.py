@@ -11,12 +11,13 @@ from dataclasses import dataclass
 
 import pytest
 
-from fixtures import host, pingers, wire
+from fixtures import host, pingers, privilege, wire
 from fixtures.echo_service import AdapterTcpEcho, AdapterUdpEcho, ProgramEcho
 from fixtures.errors import AdapterFault, TargetUnavailable
 from fixtures.pingers import PingTarget
 from fixtures.programs import ProgramTarget
-from fixtures.targets import Target
+from fixtures.target_spec import TargetSpec
+from fixtures.targets import Target, make_target
 from fixtures.transports import InProcessTransport
 from reference_impl.engine import ReferenceAdapter
 
@@ -50,6 +51,8 @@ def check_case(scenario, spec: ScenarioSpec, case: Case, target: Target | Progra
     seats = _all_seats(spec)
     if spec.ping:
         return _grade_ping(scenario, spec, case, target, seats)
+    if spec.unprivileged:
+        return _grade_unprivileged(scenario, spec, case, target, seats, needs)
     expected = execute(scenario, spec, case.family, case.seat, _reference_seats(seats), _driven_echo(spec))
     if isinstance(target, ProgramTarget):
         actual = _run_program(scenario, spec, case, target, seats)
@@ -64,13 +67,7 @@ def check_case(scenario, spec: ScenarioSpec, case: Case, target: Target | Progra
 
 def _run_adapter(scenario, spec: ScenarioSpec, case: Case, target: Target, seats: tuple[str, ...],
                  needs: set[str]):
-    try:
-        features = target.info.features
-    except TargetUnavailable as exc:
-        pytest.skip(f"target {case.target!r} unavailable: {exc}")
-    missing = needs - features
-    if missing:
-        pytest.skip(f"not applicable: target {case.target!r} lacks feature(s) {', '.join(sorted(missing))}")
+    _check_features(case, target, needs)
     try:
         target.reset()
         transports = _reference_seats(seats)
@@ -109,6 +106,37 @@ def _grade_ping(scenario, spec: ScenarioSpec, case: Case, target: PingTarget, se
         raise AdapterFault(f"harness: {exc}") from None
 
 
+def _grade_unprivileged(scenario, spec: ScenarioSpec, case: Case, target: Target, seats: tuple[str, ...],
+                        needs: set[str]) -> Verdict:
+    """The target's unprivileged twin in its seat, judged against the reference's twin. The
+    needs are the privileged target's: what it can do with privilege must fail without."""
+    _check_features(case, target, {need for need in needs if not need.startswith("host.")})
+    twin = target.unprivileged()
+    if twin is None:
+        pytest.skip(f"not applicable: target {case.target!r} runs in-process and cannot drop privilege "
+                    "apart from the suite")
+    reference = make_target(TargetSpec("reference", "reference", "", "reference"), grace=5.0).unprivileged()
+    try:
+        expected = _run_adapter(scenario, spec, case, reference, seats, set())
+        actual = _run_adapter(scenario, spec, case, twin, seats, set())
+    finally:
+        reference.close()
+    try:
+        return grade(actual, expected, case.target, spec.behaviour.rule)
+    except ReferenceDisagrees as exc:
+        raise AdapterFault(f"harness: {exc}") from None
+
+
+def _check_features(case: Case, target: Target, needs: set[str]) -> None:
+    try:
+        features = target.info.features
+    except TargetUnavailable as exc:
+        pytest.skip(f"target {case.target!r} unavailable: {exc}")
+    missing = needs - features
+    if missing:
+        pytest.skip(f"not applicable: target {case.target!r} lacks feature(s) {', '.join(sorted(missing))}")
+
+
 def _driven_echo(spec: ScenarioSpec):
     """The echo service for adapters: the endpoint in the server seat, driven as a server."""
     if spec.echo is None:
@@ -133,10 +161,13 @@ def _host_features() -> frozenset[str]:
         features.add("host.capture")
     if pingers.netns_available():
         features.add("host.netns")
+    if privilege.can_drop_privilege():
+        features.add("host.setpriv")
     return frozenset(features)
 
 
-HOST_NEEDS = {"host.netns": "network namespaces of its own (unshare --net, needs CAP_SYS_ADMIN)",
+HOST_NEEDS = {"host.setpriv": "setpriv (util-linux) able to drop capabilities",
+              "host.netns": "network namespaces of its own (unshare --net, needs CAP_SYS_ADMIN)",
               "host.ss": "the ss command (iproute2)",
               "host.capture": "packet capture on lo (AF_PACKET, needs CAP_NET_RAW)"}
 

@@ -11,7 +11,7 @@ from fixtures.endpoint import Endpoint
 from fixtures.pingers import PingTarget
 from fixtures.programs import ProgramTarget
 from fixtures.target_spec import TargetSpec, parse_target
-from fixtures.targets import Target
+from fixtures.targets import Target, make_target
 from fixtures.transports import InProcessTransport
 
 pytest_plugins = ["pytester"]
@@ -35,8 +35,11 @@ def grade_behaviour(behaviour_id: str, implementation, stop_at_first_failure: bo
     load_all()
     if hasattr(implementation, "target_spec"):
         spec = parse_target(implementation.target_spec())
-        target = PingTarget(spec) if spec.kind == "ping" else ProgramTarget(spec)
-        kind = target.kind
+        if spec.kind in ("cmd", "reference"):
+            target, kind = make_target(spec, grace=2.0), "adapter"
+        else:
+            target = PingTarget(spec) if spec.kind == "ping" else ProgramTarget(spec)
+            kind = target.kind
     else:
         target, kind = in_process_target(implementation), "adapter"
     results = []

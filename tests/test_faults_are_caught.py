@@ -54,9 +54,22 @@ class ReferencePinger:
         return "ref=ping:" + REFERENCE_PING
 
 
+class ReferenceTarget:
+    """The reference as --target reference builds it (with its unprivileged twin)."""
+    @staticmethod
+    def target_spec() -> str:
+        return "reference"
+
+
 @pytest.mark.parametrize("behaviour_id", BEHAVIOURS)
 def test_reference_passes(behaviour_id):
-    reference = ReferencePinger if behaviour_id.startswith("ICMP-PING") else ReferenceAdapter
+    load_all()
+    if behaviour_id.startswith("ICMP-PING"):
+        reference = ReferencePinger
+    elif any(s.sockspec.unprivileged for s in SCENARIOS[behaviour_id]):
+        reference = ReferenceTarget
+    else:
+        reference = ReferenceAdapter
     results = grade_behaviour(behaviour_id, reference)
     assert results and all(grade == "pass" for _, grade, _ in results), results
 

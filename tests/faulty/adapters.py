@@ -943,6 +943,17 @@ class BadEcho:
 
 
 @dataclass(frozen=True)
+class BadAdapterProgram:
+    """The reference over stdio, misbehaving on one operation (programs/misbehaving_adapter.py)."""
+    mode: str
+    op: str
+
+    def target_spec(self) -> str:
+        program = Path(__file__).resolve().parent / "programs" / "misbehaving_adapter.py"
+        return f"bad-{self.mode}=cmd:{sys.executable} {program} {self.mode} {self.op}"
+
+
+@dataclass(frozen=True)
 class BadPing:
     """A pinger with one bug (tests/faulty/programs/bad_ping.py)."""
     mode: str
@@ -1063,6 +1074,7 @@ FAULT_FOR_BEHAVIOUR = {
     "ICMP-ECHO-010": RawPeerUnknown,
     "ICMP-ECHO-011": CorruptsIpv4Header,
     "ICMP-ECHO-012": CutsOversizedIcmp,
+    "ICMP-ECHO-013": BadAdapterProgram("stand-in", "raw.open"),
     "ICMP-PING-001": BadPing("bad-checksum"),
     "ICMP-PING-002": BadPing("new-identifier"),
     "ICMP-PING-003": BadPing("skips"),

@@ -232,3 +232,9 @@ def test_oversized_icmp_message_fails(run):
     too_big = request(run, new_identifier(), 1, bytes(limit + 1 - 8))
     run.check("send of the maximum + 1 bytes", run.outcome(run.pinger.raw_send, sock, too_big, run.host),
               equals="EMSGSIZE")
+
+
+@behaviour("ICMP-ECHO-013", seats=SEATS, unprivileged=True)
+def test_raw_socket_without_privilege_is_refused(run):
+    run.check("raw.open without CAP_NET_RAW", run.outcome(run.pinger.raw_open, run.family),
+              allowed={"EPERM", "EACCES"})

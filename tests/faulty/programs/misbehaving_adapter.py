@@ -3,7 +3,8 @@
     python misbehaving_adapter.py MODE OP [--features F,F]
 
 MODE: crash (exit 3 with a message on stderr), hang (stop answering), garbage (write a
-non-protocol line), or ok. OP: the operation that triggers it. --features replaces the
+non-protocol line), stand-in (when OP is refused for lack of privilege, quietly hand out a
+UDP socket instead), or ok. OP: the operation that triggers it. --features replaces the
 features declared in hello. Any further arguments are ignored (tests use one as a marker
 to find leftover processes).
 """
@@ -37,6 +38,17 @@ def main() -> None:
                 time.sleep(3600)
             if mode == "garbage":
                 out.write(b"this is not json\n")
+                out.flush()
+                continue
+            if mode == "stand-in":
+                response = adapter.handle(request)
+                if not response["ok"] and response["error"]["code"] in ("EPERM", "EACCES"):
+                    family = request["args"]["family"]
+                    host = "127.0.0.1" if family == "ipv4" else "::1"
+                    bound = adapter.handle({"id": request["id"], "op": "udp.bind",
+                                            "args": {"family": family, "host": host, "port": 0}})
+                    response = {"id": request["id"], "ok": True, "result": {"handle": bound["result"]["handle"]}}
+                out.write(json.dumps(response).encode() + b"\n")
                 out.flush()
                 continue
         out.write(json.dumps(adapter.handle(request)).encode() + b"\n")

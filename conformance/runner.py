@@ -22,7 +22,7 @@ from fixtures.transports import InProcessTransport
 from reference_impl.engine import ReferenceAdapter
 
 from .grading import ReferenceDisagrees, Verdict, execute, grade
-from .scenario import NotApplicable, ScenarioSpec
+from .scenario import FAMILY_NEEDS, NotApplicable, ScenarioSpec
 
 
 @dataclass(frozen=True)
@@ -44,15 +44,18 @@ def target_kind(target: Target | ProgramTarget | PingTarget) -> str:
 def check_case(scenario, spec: ScenarioSpec, case: Case, target: Target | ProgramTarget) -> Verdict:
     """Applicability, the expected run, the target's run, and the grade."""
     needs = spec.needs(case.family)
-    host_missing = needs - _host_features()
+    # An isolated twin has no reference peers beside it: the host only has to offer its tools.
+    host_needs = {n for n in needs if n.startswith("host.") or n in FAMILY_NEEDS[case.family]} \
+        if spec.isolation else needs
+    host_missing = host_needs - _host_features()
     if host_missing:
         what = ", ".join(HOST_NEEDS.get(need, need) for need in sorted(host_missing))
         pytest.skip(f"not applicable on this host: it lacks {what}")
     seats = _all_seats(spec)
     if spec.ping:
         return _grade_ping(scenario, spec, case, target, seats)
-    if spec.unprivileged:
-        return _grade_unprivileged(scenario, spec, case, target, seats, needs)
+    if spec.isolation:
+        return _grade_twin(scenario, spec, case, target, seats, needs)
     expected = execute(scenario, spec, case.family, case.seat, _reference_seats(seats), _driven_echo(spec))
     if isinstance(target, ProgramTarget):
         actual = _run_program(scenario, spec, case, target, seats)
@@ -106,16 +109,19 @@ def _grade_ping(scenario, spec: ScenarioSpec, case: Case, target: PingTarget, se
         raise AdapterFault(f"harness: {exc}") from None
 
 
-def _grade_unprivileged(scenario, spec: ScenarioSpec, case: Case, target: Target, seats: tuple[str, ...],
-                        needs: set[str]) -> Verdict:
-    """The target's unprivileged twin in its seat, judged against the reference's twin. The
-    needs are the privileged target's: what it can do with privilege must fail without."""
-    _check_features(case, target, {need for need in needs if not need.startswith("host.")})
-    twin = target.unprivileged()
+def _grade_twin(scenario, spec: ScenarioSpec, case: Case, target: Target, seats: tuple[str, ...],
+                needs: set[str]) -> Verdict:
+    """The target's twin process (unprivileged, or in a namespace of its own) in its seat,
+    judged against the reference's twin. Features are the target's own: what it can do as
+    itself is what the twin is asked to do (or shown unable to)."""
+    target_needs = {need for need in needs if not need.startswith("host.")}
+    twin = target.twin(spec.isolation)
     if twin is None:
-        pytest.skip(f"not applicable: target {case.target!r} runs in-process and cannot drop privilege "
-                    "apart from the suite")
-    reference = make_target(TargetSpec("reference", "reference", "", "reference"), grace=5.0).unprivileged()
+        pytest.skip(f"not applicable: target {case.target!r} runs in-process and cannot run as a "
+                    f"{spec.isolation} process apart from the suite")
+    # Refusals are judged on what the target can do as itself; abilities on the twin itself.
+    _check_features(case, twin if spec.isolation == "netns" else target, target_needs)
+    reference = make_target(TargetSpec("reference", "reference", "", "reference"), grace=5.0).twin(spec.isolation)
     try:
         expected = _run_adapter(scenario, spec, case, reference, seats, set())
         actual = _run_adapter(scenario, spec, case, twin, seats, set())

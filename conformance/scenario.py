@@ -42,7 +42,7 @@ class ScenarioSpec:
     peers: tuple[str, ...]  # further seats, always filled by reference peers
     echo: str | None = None  # "tcp" or "udp": the scenario talks to an echo service (run.echo)
     ping: bool = False  # the scenario judges a ping program's capture (run.ping)
-    unprivileged: bool = False  # the target runs as a process with every capability dropped
+    isolation: str | None = None  # the target runs as a twin process: "unprivileged" or "netns"
 
     @property
     def target_kinds(self) -> tuple[str, ...]:
@@ -60,7 +60,7 @@ SCENARIOS: dict[str, list[Callable]] = {}
 
 def behaviour(behaviour_id: str, *, seats: Iterable[str] | None = None,
               families: Iterable[str] = ("ipv4", "ipv6"), peers: Iterable[str] = (),
-              echo: str | None = None, ping: bool = False, unprivileged: bool = False) -> Callable:
+              echo: str | None = None, ping: bool = False, isolation: str | None = None) -> Callable:
     """Declare a test function as the scenario of catalogue behaviour ``behaviour_id``.
 
     ``echo="tcp"`` or ``"udp"``: the scenario drives an echo service in the server seat,
@@ -68,7 +68,7 @@ def behaviour(behaviour_id: str, *, seats: Iterable[str] | None = None,
     """
     seats = tuple(seats) if seats is not None else (("server",) if echo else ("pinger",) if ping else ("client", "server"))
     spec = ScenarioSpec(catalogue.get(behaviour_id), seats, tuple(families), tuple(peers), echo, ping,
-                        unprivileged)
+                        isolation)
     unknown = set(spec.families) - set(FAMILY_HOSTS)
     if unknown:
         raise ValueError(f"{behaviour_id}: unknown families {sorted(unknown)}")

@@ -66,7 +66,7 @@ def test_reference_passes(behaviour_id):
     load_all()
     if behaviour_id.startswith("ICMP-PING"):
         reference = ReferencePinger
-    elif any(s.sockspec.unprivileged for s in SCENARIOS[behaviour_id]):
+    elif any(s.sockspec.isolation for s in SCENARIOS[behaviour_id]):
         reference = ReferenceTarget
     else:
         reference = ReferenceAdapter

@@ -234,7 +234,45 @@ def test_oversized_icmp_message_fails(run):
               equals="EMSGSIZE")
 
 
-@behaviour("ICMP-ECHO-013", seats=SEATS, unprivileged=True)
+@behaviour("ICMP-ECHO-013", seats=SEATS, isolation="unprivileged")
 def test_raw_socket_without_privilege_is_refused(run):
     run.check("raw.open without CAP_NET_RAW", run.outcome(run.pinger.raw_open, run.family),
               allowed={"EPERM", "EACCES"})
+
+
+# -- ping sockets: the target runs in a network namespace of its own (ping sockets are
+#    allowed there by the suite, never on the host) --------------------------------------
+
+def ping_socket_exchange(run, sock, sequence: int, claimed_identifier: int = 999):
+    run.pinger.raw_send(sock, request(run, claimed_identifier, sequence, b"ping socket"), run.host)
+    data, _ = run.pinger.raw_recv(sock, timeout=2.0)
+    return data
+
+
+@behaviour("ICMP-ECHO-014", seats=SEATS, isolation="netns")
+def test_ping_socket_identifier_is_its_port(run):
+    sock = run.pinger.raw_open(run.family, kind="ping")
+    reply = icmp.decode_echo(ping_socket_exchange(run, sock, 1))
+    port = run.pinger.local_address(sock).port
+    run.check("the reply's identifier is the socket's port, not the one claimed",
+              (reply.identifier == port, reply.identifier == 999), equals=(True, False))
+
+
+@behaviour("ICMP-ECHO-015", seats=SEATS, isolation="netns")
+def test_ping_socket_receives_only_its_own_replies(run):
+    first, second = run.pinger.raw_open(run.family, kind="ping"), run.pinger.raw_open(run.family, kind="ping")
+    first_reply = icmp.decode_echo(ping_socket_exchange(run, first, 1))
+    run.check("the first socket gets its reply", first_reply.sequence, equals=1)
+    run.check("the second socket gets nothing of it", run.outcome(run.pinger.raw_recv, second, timeout=0.2),
+              equals="ETIMEDOUT")
+    second_reply = icmp.decode_echo(ping_socket_exchange(run, second, 2))
+    run.check("the second socket gets its own", second_reply.sequence, equals=2)
+
+
+@behaviour("ICMP-ECHO-016", seats=SEATS, isolation="netns")
+def test_ping_socket_delivers_the_icmp_message_alone(run):
+    sock = run.pinger.raw_open(run.family, kind="ping")
+    data = ping_socket_exchange(run, sock, 1)
+    addresses = {} if run.family == "ipv4" else {"v6_source": run.host, "v6_destination": run.host}
+    run.check("starts with an echo reply, checksum valid", (data[0], icmp.checksum_valid(data, **addresses)),
+              equals=(REPLY[run.family], True))

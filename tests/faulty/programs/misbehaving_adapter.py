@@ -4,11 +4,15 @@
 
 MODE: crash (exit 3 with a message on stderr), hang (stop answering), garbage (write a
 non-protocol line), stand-in (when OP is refused for lack of privilege, quietly hand out a
-UDP socket instead), or ok. OP: the operation that triggers it. --features replaces the
+UDP socket instead), claims-id (ICMP replies show identifier 999, as if the request's own
+identifier survived a ping socket), shared-queue (every raw receive reads the first raw socket
+opened), ip-header (raw receives get a 20-byte IPv4 header put in front), or ok. OP: the
+operation that triggers it. --features replaces the
 features declared in hello. Any further arguments are ignored (tests use one as a marker
 to find leftover processes).
 """
 
+import base64
 import json
 import signal
 import sys
@@ -27,8 +31,22 @@ def main() -> None:
     if features is not None:
         adapter.features = features
     out = sys.stdout.buffer
+    first_raw = None
     for line in sys.stdin.buffer:
         request = json.loads(line)
+        if mode == "shared-queue" and request.get("op") == "raw.recv" and first_raw is not None:
+            request["args"]["handle"] = first_raw
+        if request.get("op") == trigger and mode in ("claims-id", "ip-header", "shared-queue"):
+            response = adapter.handle(request)
+            if response["ok"] and mode == "shared-queue":
+                first_raw = first_raw or response["result"]["handle"]
+            if response["ok"] and mode in ("claims-id", "ip-header"):
+                data = base64.b64decode(response["result"]["data"])
+                data = data[:4] + (999).to_bytes(2, "big") + data[6:] if mode == "claims-id" else bytes(20) + data
+                response["result"]["data"] = base64.b64encode(data).decode()
+            out.write(json.dumps(response).encode() + b"\n")
+            out.flush()
+            continue
         if request.get("op") == trigger:
             if mode == "crash":
                 print(f"misbehaving adapter: crashing on {trigger}", file=sys.stderr, flush=True)

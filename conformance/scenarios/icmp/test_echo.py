@@ -59,6 +59,24 @@ def is_reply_to(run, identifier: int, sequence: int):
     return wanted
 
 
+def raw_reply(run, sock: Socket, identifier: int, sequence: int, timeout: float = 2.0):
+    """The raw packet (as delivered, header or not) carrying our reply, and its sender; or None."""
+    deadline = time.monotonic() + timeout
+    wanted = is_reply_to(run, identifier, sequence)
+    with run.pinger.summarised("receive until our reply"):
+        while (left := deadline - time.monotonic()) > 0:
+            try:
+                data, host = run.pinger.raw_recv(sock, timeout=left)
+            except OpError as exc:
+                if exc.code == "ETIMEDOUT":
+                    return None
+                raise
+            offset = (data[0] & 0x0F) * 4 if data and data[0] >> 4 == 4 else 0  # judged, not assumed
+            if len(data) >= offset + 8 and wanted(data[offset:]):
+                return data, host
+    return None
+
+
 def ping(run, endpoint, sock, payload: bytes = b"sockspec", sequence: int = 1):
     identifier = new_identifier()
     endpoint.raw_send(sock, request(run, identifier, sequence, payload), run.host)
@@ -118,15 +136,8 @@ def test_ipv4_receive_includes_the_ip_header_icmpv6_does_not(run):
     sock = run.pinger.raw_open(run.family)
     identifier = new_identifier()
     run.pinger.raw_send(sock, request(run, identifier, 5, b"headers"), run.host)
-    first_bytes = None
-    deadline = time.monotonic() + 2.0
-    with run.pinger.summarised("receive until our reply"):
-        while first_bytes is None and time.monotonic() < deadline:
-            data, _ = run.pinger.raw_recv(sock, timeout=2.0)
-            offset = (data[0] & 0x0F) * 4 if data[0] >> 4 == 4 else 0
-            if len(data) >= offset + 8 and data[offset] == REPLY[run.family] and \
-                    int.from_bytes(data[offset + 4:offset + 6], "big") == identifier:
-                first_bytes = data
+    got = raw_reply(run, sock, identifier, 5)
+    first_bytes = got[0] if got else None
     expected = "IPv4 header (version 4, protocol 1)" if run.family == "ipv4" else "ICMPv6 echo reply (type 129)"
     seen = None
     if first_bytes is not None:
@@ -204,14 +215,8 @@ def test_reply_comes_from_the_address_pinged(run):
     sock = run.pinger.raw_open(run.family)
     identifier = new_identifier()
     run.pinger.raw_send(sock, request(run, identifier, 1, b"from where"), run.host)
-    sender = None
-    deadline = time.monotonic() + 2.0
-    with run.pinger.summarised("receive until our reply"):
-        while sender is None and time.monotonic() < deadline:
-            data, host = run.pinger.raw_recv(sock, timeout=2.0)
-            message, _ = split(run, data)
-            if is_reply_to(run, identifier, 1)(message):
-                sender = host
+    got = raw_reply(run, sock, identifier, 1)
+    sender = got[1] if got else None
     run.check("the reply's source", sender, equals=run.host)
 
 

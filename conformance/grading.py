@@ -38,11 +38,11 @@ class Verdict:
 
 
 def execute(scenario: Callable, spec: ScenarioSpec, family: str, target_seat: str,
-            seat_transports: dict[str, Any], echo_factory: Callable | None = None) -> Trace:
+            seat_transports: dict[str, Any], service_factory: Callable | None = None) -> Trace:
     """Run the scenario once; an unexpected operation error ends it as a recorded stop."""
     trace = Trace()
     endpoints = {seat: Endpoint(transport, seat, trace) for seat, transport in seat_transports.items()}
-    run = Run(endpoints, family, target_seat, trace, echo_factory)
+    run = Run(endpoints, family, target_seat, trace, service_factory)
     try:
         scenario(run)
     except OpError as exc:

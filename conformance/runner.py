@@ -62,9 +62,13 @@ def check_case(scenario, spec: ScenarioSpec, case: Case, target: Target | Progra
     else:
         actual = _run_adapter(scenario, spec, case, target, seats,
                               {need for need in needs if not need.startswith("host.")})
+    return _verdict(actual, expected, case, spec)
+
+
+def _verdict(actual, expected, case: Case, spec: ScenarioSpec) -> Verdict:
     try:
         return grade(actual, expected, case.target, spec.behaviour.rule)
-    except ReferenceDisagrees as exc:
+    except ReferenceDisagrees as exc:  # the reference failing its own rule is the harness's fault
         raise AdapterFault(f"harness: {exc}") from None
 
 
@@ -103,10 +107,7 @@ def _grade_ping(scenario, spec: ScenarioSpec, case: Case, target: PingTarget, se
     expected = execute(scenario, spec, case.family, case.seat, _reference_seats(seats), lambda run: expected_capture)
     actual_capture = target.capture(case.family)
     actual = execute(scenario, spec, case.family, case.seat, _reference_seats(seats), lambda run: actual_capture)
-    try:
-        return grade(actual, expected, case.target, spec.behaviour.rule)
-    except ReferenceDisagrees as exc:
-        raise AdapterFault(f"harness: {exc}") from None
+    return _verdict(actual, expected, case, spec)
 
 
 def _grade_twin(scenario, spec: ScenarioSpec, case: Case, target: Target, seats: tuple[str, ...],
@@ -127,10 +128,7 @@ def _grade_twin(scenario, spec: ScenarioSpec, case: Case, target: Target, seats:
         actual = _run_adapter(scenario, spec, case, twin, seats, set())
     finally:
         reference.close()
-    try:
-        return grade(actual, expected, case.target, spec.behaviour.rule)
-    except ReferenceDisagrees as exc:
-        raise AdapterFault(f"harness: {exc}") from None
+    return _verdict(actual, expected, case, spec)
 
 
 def _check_features(case: Case, target: Target, needs: set[str]) -> None:

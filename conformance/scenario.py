@@ -88,29 +88,32 @@ class Run:
     """One execution of a scenario: endpoints in their seats, the family, the trace."""
 
     def __init__(self, seats: dict[str, Endpoint], family: str, target_seat: str, trace: Trace,
-                 echo_factory: Callable[["Run"], Any] | None = None) -> None:
+                 service_factory: Callable[["Run"], Any] | None = None) -> None:
         self.family, self.host = FAMILY_HOSTS[family]
         self.case_family = family
         self.target_seat = target_seat
         self.trace = trace
         self._seats = seats
         self._held: list[ClosedPort | WireObserver] = []
-        self._echo_factory = echo_factory
-        self._echo: Any = None
-
-    @property
-    def ping(self) -> Any:
-        """What the ping program under test sent and got (a fixtures.pingers.PingCapture)."""
-        return self.echo  # ping scenarios get their capture through the same factory
+        self._service_factory = service_factory
+        self._service: Any = None
 
     @property
     def echo(self) -> Any:
         """The echo service under test (a program, or the target driven as a server)."""
-        if self._echo is None:
-            if self._echo_factory is None:
-                raise AttributeError("this scenario was not declared with echo=")
-            self._echo = self._echo_factory(self)
-        return self._echo
+        return self._service_under_test("echo=")
+
+    @property
+    def ping(self) -> Any:
+        """What the ping program under test sent and got (a fixtures.pingers.PingCapture)."""
+        return self._service_under_test("ping=True")
+
+    def _service_under_test(self, declaration: str) -> Any:
+        if self._service is None:
+            if self._service_factory is None:
+                raise RuntimeError(f"this scenario was not declared with {declaration}")
+            self._service = self._service_factory(self)
+        return self._service
 
     def __getattr__(self, name: str) -> Endpoint:
         seats = self.__dict__.get("_seats", {})
@@ -191,7 +194,7 @@ class Run:
 
     def release(self) -> None:
         for held in self._held:
-            held.release() if hasattr(held, "release") else held.close()
+            held.close()
         self._held.clear()
 
 

@@ -118,6 +118,18 @@ def await_echo(run: Run, sock: Socket, size: int) -> bytes:
     return bytes(received)
 
 
+def echo_in_turn(run: Run, sock: Socket, data: bytes, chunk: int) -> bytes:
+    """Send ``data`` a chunk at a time, receiving each chunk's echo before sending the next."""
+    received = bytearray()
+    sent = 0
+    with run.client.summarised(f"send {len(data)} bytes and receive the echo, in turn"):
+        while sent < len(data):
+            sent += run.client.send(sock, data[sent:sent + chunk])
+            run.echo.pump()
+            received += await_echo(run, sock, sent - len(received))
+    return bytes(received)
+
+
 def echo_outcome(run: Run, sock: Socket) -> str:
     """What a client sees next from the echo service: ``"data"``, ``"EOF"`` or an error code."""
     run.echo.pump()

@@ -51,11 +51,18 @@ def await_icmp(run, endpoint: Endpoint, sock: Socket, wanted, timeout: float = 2
     return None
 
 
-def is_reply_to(run, identifier: int, sequence: int):
+def echo_of(kind: int, identifier: int):
+    """Accepts echo messages of ``kind`` carrying ``identifier``."""
     def wanted(message: bytes) -> bool:
-        return (message[0] == REPLY[run.family]
-                and int.from_bytes(message[4:6], "big") == identifier
-                and int.from_bytes(message[6:8], "big") == sequence)
+        return message[0] == kind and int.from_bytes(message[4:6], "big") == identifier
+    return wanted
+
+
+def is_reply_to(run, identifier: int, sequence: int):
+    ours = echo_of(REPLY[run.family], identifier)
+
+    def wanted(message: bytes) -> bool:
+        return ours(message) and int.from_bytes(message[6:8], "big") == sequence
     return wanted
 
 
@@ -88,10 +95,7 @@ def test_echo_reply_matches_its_request(run):
     sock = run.pinger.raw_open(run.family)
     identifier = new_identifier()
     run.pinger.raw_send(sock, request(run, identifier, 7, b"match me"), run.host)
-
-    def any_reply(message: bytes) -> bool:
-        return message[0] == REPLY[run.family] and int.from_bytes(message[4:6], "big") == identifier
-    got = await_icmp(run, run.pinger, sock, any_reply)
+    got = await_icmp(run, run.pinger, sock, echo_of(REPLY[run.family], identifier))
     run.check("a reply with the request's identifier arrives", got is not None, equals=True)
     if got:
         echo = icmp.decode_echo(got[0])
@@ -179,10 +183,7 @@ def test_ttl_set_on_a_raw_socket_is_on_the_wire(run):
     watch = run.observer.raw_open(run.family)
     identifier = new_identifier()
     run.pinger.raw_send(sock, request(run, identifier, 3, b"ttl"), run.host)
-
-    def our_request(message: bytes) -> bool:
-        return message[0] == REQUEST[run.family] and int.from_bytes(message[4:6], "big") == identifier
-    got = await_icmp(run, run.observer, watch, our_request)
+    got = await_icmp(run, run.observer, watch, echo_of(REQUEST[run.family], identifier))
     run.check("the request's TTL on the wire", got[1].ttl if got else None, equals=7)
 
 
@@ -202,9 +203,7 @@ def test_each_request_is_answered_once(run):
     for sequence in range(1, 6):
         run.pinger.raw_send(sock, request(run, identifier, sequence, b"count me"), run.host)
     replies = []
-
-    def ours(message: bytes) -> bool:
-        return message[0] == REPLY[run.family] and int.from_bytes(message[4:6], "big") == identifier
+    ours = echo_of(REPLY[run.family], identifier)
     while (got := await_icmp(run, run.pinger, sock, ours, 0.3)) is not None:
         replies.append(icmp.decode_echo(got[0]).sequence)
     run.check("sequence numbers of the replies", sorted(replies), equals=[1, 2, 3, 4, 5])

@@ -5,7 +5,7 @@ driven as an echo server.
 """
 
 from conformance.scenario import behaviour
-from conformance.scenarios.common import await_echo, echo_clients, echo_outcome, payload
+from conformance.scenarios.common import await_echo, echo_clients, echo_in_turn, echo_outcome, payload
 from reference_impl.errors import OpError
 
 MIB = 1024 * 1024
@@ -131,16 +131,10 @@ def test_ended_session_data_never_reaches_a_later_one(run):
 def test_echo_server_flushes_before_closing(run):
     (client,) = echo_clients(run, 1)
     data = payload(MIB, seed=42)
-    received = bytearray()
-    sent = 0
-    with run.client.summarised("send 1 MiB while reading the echo"):
-        while sent < len(data):
-            sent += run.client.send(client, data[sent:sent + 64 * 1024])
-            run.echo.pump()
-            received += await_echo(run, client, min(64 * 1024, sent - len(received)))
+    received = echo_in_turn(run, client, data, 64 * 1024)
     run.client.shutdown(client, "write")
     received += await_echo(run, client, len(data) - len(received))
-    run.check("the whole echo arrives", bytes(received), equals=data)
+    run.check("the whole echo arrives", received, equals=data)
     run.check("then end of stream", echo_outcome(run, client), equals="EOF")
 
 

@@ -1,7 +1,7 @@
 """Stream behaviours seen from outside, through an echo service (also echo-server programs)."""
 
 from conformance.scenario import behaviour
-from conformance.scenarios.common import await_echo, echo_clients, payload
+from conformance.scenarios.common import await_echo, echo_clients, echo_in_turn, payload
 
 MIB = 1024 * 1024
 
@@ -10,14 +10,7 @@ MIB = 1024 * 1024
 def test_multi_mib_echo_is_complete_and_ordered(run):
     (client,) = echo_clients(run, 1)
     data = payload(4 * MIB, seed=43)
-    received = bytearray()
-    sent = 0
-    with run.client.summarised("send 4 MiB and receive the echo, in turn"):
-        while sent < len(data):
-            sent += run.client.send(client, data[sent:sent + 128 * 1024])
-            run.echo.pump()
-            received += await_echo(run, client, sent - len(received))
-    run.check("the echo is every byte, in order", bytes(received), equals=data)
+    run.check("the echo is every byte, in order", echo_in_turn(run, client, data, 128 * 1024), equals=data)
 
 
 @behaviour("TCP-STREAM-004", echo="tcp")

@@ -19,6 +19,8 @@ from reference_impl.engine import ReferenceAdapter
 from reference_impl.errors import OpError
 from reference_impl.protocol import decode_bytes, encode_bytes
 
+from .protocol_faults import FAULT_FOR_PROTOCOL
+
 
 def _unmapped(address: dict) -> dict:
     return {**address, "host": address["host"].removeprefix("::ffff:")}
@@ -966,6 +968,7 @@ class BadPing:
 # Which fault proves which behaviour's check can fail; a behaviour whose scenarios also run
 # against echo programs gets a faulty program as well.
 FAULT_FOR_BEHAVIOUR = {
+    **FAULT_FOR_PROTOCOL,
     "TCP-STREAM-001": AcceptSwapsAddresses,
     "TCP-STREAM-002": PeerAddressIsLocal,
     "TCP-STREAM-003": CorruptsLargeReceives,

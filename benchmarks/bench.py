@@ -1,17 +1,19 @@
 """Benchmarks: protocol round trips against the IPC floor, and the suite's wall time.
 
-    python benchmarks/bench.py [--quick] [--no-suite]
+    python benchmarks/bench.py [--quick] [--no-suite] [--matrix] [--targets NAME ...]
 
-Round trips are timed from the suite's side (the same client code the tests use). The
-floor is a bare one-byte round trip through `cat` over two pipes, measured in the same
-run, so the ratios compare like with like on whatever machine runs this. Figures are
-printed, never asserted: speed is measured here, not tested.
+Per target: start-up (process start to the hello answer, median of five) and the no-op
+round trip (median and p99) timed from the suite's side, with the same client code the
+tests use. The floor is a bare one-byte round trip through `cat` over two pipes, measured
+beside each target in the same run, so the ratios compare like with like on whatever
+machine runs this. Figures are printed, never asserted: speed is measured here, not tested.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import statistics
 import subprocess
 import sys
 import time
@@ -20,32 +22,41 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from fixtures.builtin_adapters import adapter_command  # noqa: E402
+from fixtures.builtin_adapters import adapter_command, manifest, names  # noqa: E402
 from fixtures.endpoint import Endpoint  # noqa: E402
-from fixtures.errors import TargetUnavailable  # noqa: E402
+from fixtures.errors import AdapterFault, TargetUnavailable  # noqa: E402
 from fixtures.programs import ProgramTarget  # noqa: E402
 from fixtures.target_spec import parse_target  # noqa: E402
+from fixtures.targets import REFERENCE_ADAPTER_ARGV as SUBPROCESS_REFERENCE, Target, make_target  # noqa: E402
 from fixtures.trace import Trace  # noqa: E402
-from fixtures.transports import InProcessTransport, SubprocessTransport  # noqa: E402
+from fixtures.transports import InProcessTransport  # noqa: E402
 from reference_impl.engine import ReferenceAdapter  # noqa: E402
 
-GOALS = {"c adapter": 1.5, "python reference (subprocess)": 3.0}
+# Goals for the no-op round trip, as a multiple of the pipe floor once warm (median).
+ROUND_TRIP_GOAL = 3.0
+OWN_GOALS = {"c": 1.5}
+STARTUP_GOAL_S = 1.0
 
 
-def per_call_us(call, count: int, batches: int = 7) -> float:
-    """Mean µs per call of the quietest batch: on a shared VM, noise only ever adds time."""
+def per_call_samples(call, count: int) -> list[float]:
+    """µs of each of ``count`` calls, after a warm-up."""
     for _ in range(min(200, count)):
         call()
     samples = []
-    for _ in range(batches):
+    for _ in range(count):
         start = time.perf_counter()
-        for _ in range(count):
-            call()
-        samples.append((time.perf_counter() - start) / count * 1e6)
-    return min(samples)
+        call()
+        samples.append((time.perf_counter() - start) * 1e6)
+    return samples
 
 
-def pipe_floor(count: int) -> float:
+def median_p99(samples: list[float]) -> tuple[float, float]:
+    ordered = sorted(samples)
+    return statistics.median(ordered), ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))]
+
+
+def pipe_floor(count: int) -> tuple[float, float]:
+    """A bare one-byte round trip through `cat` over two pipes: (median, p99) µs."""
     child = subprocess.Popen(["cat"], stdin=subprocess.PIPE, stdout=subprocess.PIPE, bufsize=0)
     write_fd, read_fd = child.stdin.fileno(), child.stdout.fileno()
 
@@ -53,21 +64,36 @@ def pipe_floor(count: int) -> float:
         os.write(write_fd, b"x")
         os.read(read_fd, 1)
     try:
-        return per_call_us(round_trip, count)
+        return median_p99(per_call_samples(round_trip, count))
     finally:
         child.stdin.close()
         child.wait()
 
 
-def request_cost(transport, count: int) -> dict[str, float]:
+def start_target(name: str) -> tuple[Target, float]:
+    """A target started and greeted; seconds from start to the hello answer."""
+    target = make_target(parse_target(name), grace=5.0)
+    if target.spec.kind == "builtin" and not manifest(name).in_process:
+        adapter_command(name)  # build (or find the cached build) before the clock starts
+    start = time.perf_counter()
+    target.transport()
+    return target, time.perf_counter() - start
+
+
+def startup_seconds(name: str, repeats: int = 5) -> float:
+    times = []
+    for _ in range(repeats):
+        target, seconds = start_target(name)
+        target.close()
+        times.append(seconds)
+    return statistics.median(times)
+
+
+def round_trips(transport, count: int) -> dict[str, tuple[float, float]]:
     listener = transport.request("tcp.listen", {"family": "ipv4", "host": "127.0.0.1", "port": 0}, 2.0)
-    try:
-        # addr.local first: the no-op, reset, closes the listener.
-        local = per_call_us(lambda: transport.request("addr.local", {"handle": listener["handle"]}, 2.0), count)
-        noop = per_call_us(lambda: transport.request("reset", {}, 2.0), count)
-        return {"no-op (reset)": noop, "addr.local": local}
-    finally:
-        transport.close()
+    local = per_call_samples(lambda: transport.request("addr.local", {"handle": listener["handle"]}, 2.0), count)
+    noop = per_call_samples(lambda: transport.request("reset", {}, 2.0), count)  # closes the listener
+    return {"no-op (reset)": median_p99(noop), "addr.local": median_p99(local)}
 
 
 def session_load(count: int) -> tuple[float, int]:
@@ -103,39 +129,58 @@ def suite_wall_time(extra: list[str]) -> float:
     return elapsed
 
 
+def matrix_wall_time(workers: str) -> None:
+    argv = ["sockspec", "run", "-q", "-n", workers, "--report", "/tmp/sockspec-bench-matrix"]
+    for name in ("reference", *names()):
+        argv += ["--target", name]
+    start = time.perf_counter()
+    result = subprocess.run(argv, cwd=ROOT, capture_output=True, text=True)
+    elapsed = time.perf_counter() - start
+    last = next((line for line in reversed(result.stdout.splitlines()) if " in " in line), "(no summary line)")
+    print(f"    {' '.join(argv[1:])}\n    {elapsed:.0f} s (goal ≤ 180 s: {'met' if elapsed <= 180 else 'MISSED'}) — {last}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--quick", action="store_true", help="fewer iterations")
     parser.add_argument("--no-suite", action="store_true", help="skip the suite wall-time runs")
+    parser.add_argument("--matrix", action="store_true", help="also time the whole matrix of built-in targets")
+    parser.add_argument("--targets", nargs="*", default=None, help="targets to time (default: reference and every built-in)")
     args = parser.parse_args()
     count = 500 if args.quick else 3000
+    targets = args.targets or ["reference", "sub=cmd:" + " ".join(SUBPROCESS_REFERENCE), *names()]
 
-    floor = pipe_floor(count)
-    print(f"floor: one-byte round trip through `cat` over pipes: {floor:.1f} µs (re-measured before each target)\n")
-    targets = {
-        "python reference (in-process)": lambda: InProcessTransport(ReferenceAdapter(), "reference"),
-        "python reference (subprocess)": lambda: SubprocessTransport(
-            [sys.executable, "-m", "reference_impl.adapter"], "reference adapter", 5.0, cwd=str(ROOT)),
-        "c adapter": lambda: SubprocessTransport(adapter_command("c"), "c adapter", 5.0),
-    }
-    print(f"{'target':<32} {'request':<26} {'µs/call':>9} {'× floor':>8}  goal")
-    for name, make in targets.items():
-        floor = pipe_floor(count)  # measured next to each target: the machine's noise drifts
+    print("no-op round trip (reset) and addr.local from the suite's side, in µs, beside the pipe floor")
+    print("(a one-byte round trip through `cat`, re-measured before each target: the machine's noise drifts)\n")
+    print(f"{'target':<12} {'start-up':>9} {'floor med/p99':>14} {'no-op med/p99':>15} {'× floor':>8}"
+          f" {'addr.local med':>15}  goals")
+    for name in targets:
         try:
-            costs = request_cost(make(), count)
-        except TargetUnavailable as exc:
-            print(f"{name:<32} unavailable: {exc}")
+            startup = startup_seconds(name, repeats=3 if args.quick else 5)
+            target, _ = start_target(name)
+        except (TargetUnavailable, AdapterFault) as exc:
+            print(f"{name:<12} unavailable: {exc}")
             continue
-        for request, micros in costs.items():
-            goal = GOALS.get(name) if request.startswith("no-op") else None
-            verdict = "" if goal is None else f"≤ {goal}× {'met' if micros / floor <= goal else 'MISSED'}"
-            print(f"{name:<32} {request:<26} {micros:9.1f} {micros / floor:8.2f}  {verdict}")
+        floor, floor_p99 = pipe_floor(count)
+        try:
+            costs = round_trips(target.transport(), count)
+        finally:
+            target.close()
+        noop, noop_p99 = costs["no-op (reset)"]
+        label = target.label
+        goal = OWN_GOALS.get(label, ROUND_TRIP_GOAL)
+        in_process = target.spec.kind in ("reference",) or (target.spec.kind == "builtin" and manifest(label).in_process)
+        verdicts = [f"start ≤ {STARTUP_GOAL_S:g} s {'met' if startup <= STARTUP_GOAL_S else 'MISSED'}"]
+        if not in_process:  # the pipe floor is a subprocess's floor
+            verdicts.append(f"≤ {goal:g}× {'met' if noop / floor <= goal else 'MISSED'}")
+        print(f"{label:<12} {startup * 1000:7.0f}ms {floor:6.1f}/{floor_p99:<7.1f} {noop:7.1f}/{noop_p99:<7.1f}"
+              f" {noop / floor:8.2f} {costs['addr.local'][0]:15.1f}  {'; '.join(verdicts)}")
 
     print("\nsession load against the reference echo program (goal: 1000 sessions < 2 s):")
-    for count in (500, 1000):
-        elapsed, wrong = session_load(count)
-        verdict = f"  {'met' if elapsed < 2 else 'MISSED'}" if count == 1000 else ""
-        print(f"    {count:5d} concurrent sessions: {elapsed:.2f} s, {wrong} wrong echoes{verdict}")
+    for sessions in (500, 1000):
+        elapsed, wrong = session_load(sessions)
+        verdict = f"  {'met' if elapsed < 2 else 'MISSED'}" if sessions == 1000 else ""
+        print(f"    {sessions:5d} concurrent sessions: {elapsed:.2f} s, {wrong} wrong echoes{verdict}")
 
     if not args.no_suite:
         print("\nsuite wall time, reference target (goal: the two foundation areas serial ≤ 10 s):")
@@ -145,6 +190,9 @@ def main() -> None:
         print(f"    foundation areas serial: {'met' if serial <= 10 else 'MISSED'}")
         suite_wall_time([])
         suite_wall_time(["-n", "2"])
+    if args.matrix:
+        print("\nthe whole matrix, every built-in target, with -n 2:")
+        matrix_wall_time("2")
 
 
 if __name__ == "__main__":

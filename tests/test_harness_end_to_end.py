@@ -16,10 +16,15 @@ SUITE = str(ROOT / "conformance")
 MISBEHAVING = f"{sys.executable} {ROOT / 'tests/faulty/programs/misbehaving_adapter.py'}"
 
 
+# pytester gives each run a scratch HOME; toolchains (rustup, Go, Maven, npm) live in the real one.
+REAL_HOME = os.path.expanduser("~")
+
+
 def run_suite(pytester, *args):
     pytester.syspathinsert(ROOT)
     env_path = os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])
     pytester._monkeypatch.setenv("PYTHONPATH", env_path)
+    pytester._monkeypatch.setenv("HOME", REAL_HOME)
     return pytester.runpytest_subprocess(SUITE, "-p", "no:cacheprovider", "-p", "no:randomly", *args)
 
 

@@ -26,6 +26,7 @@ class ResultCollector:
         self.targets = targets
         self.results: list[dict] = []
         self.report_paths: list = []
+        self.report_notes: list[str] = []
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         graded = grade_of(report)
@@ -47,7 +48,8 @@ class ResultCollector:
         report_dir = self.config.getoption("sockspec_report")
         if report_dir and self.results:
             from reports.writer import write_reports
-            self.report_paths = write_reports(report_dir, self.results, targets)
+            written = write_reports(report_dir, self.results, targets, alluredir)
+            self.report_paths, self.report_notes = written.paths, written.notes
 
     def pytest_terminal_summary(self, terminalreporter) -> None:
         reasons = Counter(r["detail"] for r in self.results if r["grade"] in ("not-applicable", "skipped"))
@@ -57,3 +59,5 @@ class ResultCollector:
                 terminalreporter.write_line(f"{count:4d} × {reason}")
         for path in self.report_paths:
             terminalreporter.write_line(f"sockspec report: {path}")
+        for note in self.report_notes:
+            terminalreporter.write_line(f"sockspec report: {note}")

@@ -35,6 +35,7 @@ class Verdict:
     reference_trace: Trace
     report: str = ""
     divergences: list[str] = field(default_factory=list)
+    difference: str = ""  # the first difference from the reference, in words
 
 
 def execute(scenario: Callable, spec: ScenarioSpec, family: str, target_seat: str,
@@ -66,14 +67,16 @@ def grade(target_trace: Trace, reference_trace: Trace, target_label: str, rule: 
     if violations or difference is not None:
         mark = target_trace.entries.index(difference[0]) if difference and difference[0] else None
         headline = _headline(violations, difference)
+        first = "\n".join([
+            *(f"violated: {v.name}: got {v.value!r}; {v.rule}" for v in violations if v.kind == "check"),
+            _describe_difference(difference)]).strip()
         report = "\n".join([
             f"rule: {rule}",
-            *(f"violated: {v.name}: got {v.value!r}; {v.rule}" for v in violations if v.kind == "check"),
-            _describe_difference(difference),
+            first,
             "",
             side_by_side(target_trace, reference_trace, f"target ({target_label})", "reference", mark),
         ])
-        return Verdict("fail", headline, target_trace, reference_trace, report, divergences)
+        return Verdict("fail", headline, target_trace, reference_trace, report, divergences, first)
     if divergences:
         return Verdict("divergent", "allowed divergence: " + "; ".join(divergences), target_trace,
                        reference_trace, "\n".join(divergences), divergences)

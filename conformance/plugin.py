@@ -153,7 +153,8 @@ def pytest_pyfunc_call(pyfuncitem: pytest.Function) -> bool | None:
     target: Target = pyfuncitem.config.stash[TARGETS][case.target]
     _describe_in_allure(spec, case)
     verdict = check_case(pyfuncitem.function, spec, case, target)
-    _record(pyfuncitem, spec, case, verdict.grade, verdict.headline)
+    _record(pyfuncitem, spec, case, verdict.grade, verdict.headline,
+            verdict.report if verdict.grade == "fail" else "")
     _attach(verdict, case)
     if verdict.grade == "fail":
         # The evidence is the traces, not this plugin's stack: no Python traceback.
@@ -170,6 +171,9 @@ def _describe_in_allure(spec: ScenarioSpec, case: Case) -> None:
     b = spec.behaviour
     allure.dynamic.title(f"{b.id} {b.title} [{case.target}, {case.family}, target as {case.seat}]")
     allure.dynamic.description(f"**{b.level}**: {b.rule}\n\nSource: {b.source}")
+    allure.dynamic.parameter("target", case.target)
+    allure.dynamic.parameter("family", case.family)
+    allure.dynamic.parameter("seat", f"target as {case.seat}")
 
 
 def _attach(verdict: Verdict, case: Case) -> None:
@@ -177,18 +181,22 @@ def _attach(verdict: Verdict, case: Case) -> None:
     from fixtures.trace import side_by_side
     text = verdict.report or side_by_side(verdict.target_trace, verdict.reference_trace,
                                           f"target ({case.target})", "reference")
+    if verdict.difference:
+        allure.attach(verdict.difference, name="first difference", attachment_type=allure.attachment_type.TEXT)
     allure.attach(text, name="traces (target | reference)", attachment_type=allure.attachment_type.TEXT)
     allure.attach(json.dumps({"target": verdict.target_trace.to_json(),
                               "reference": verdict.reference_trace.to_json()}, indent=1),
                   name="traces.json", attachment_type=allure.attachment_type.JSON)
 
 
-def _record(item: pytest.Item, spec: ScenarioSpec, case: Case, grade_name: str, headline: str) -> None:
+def _record(item: pytest.Item, spec: ScenarioSpec, case: Case, grade_name: str, headline: str,
+            evidence: str = "") -> None:
     info = item.config.stash[TARGETS][case.target].known_info
     item.user_properties.append((GRADE_PROPERTY, json.dumps({
         "behaviour": spec.behaviour.id, "target": case.target, "family": case.family, "seat": case.seat,
         "grade": grade_name, "detail": headline, "nodeid": item.nodeid,
         "adapter": info.describe() if info else None,
+        **({"evidence": evidence} if evidence else {}),
     })))
 
 
@@ -212,7 +220,8 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
         detail = call.excinfo.exconly() if call.excinfo else "error"
         if call.excinfo and call.excinfo.errisinstance(AdapterFault):
             report.longrepr = f"adapter fault [{case.id}]: {call.excinfo.value}"  # one clear message
-    _record(item, spec, case, grade_name, detail.splitlines()[0] if detail else grade_name)
+    _record(item, spec, case, grade_name, detail.splitlines()[0] if detail else grade_name,
+            detail if grade_name == "error" else "")
     report.user_properties = list(item.user_properties)
     return report
 

@@ -18,6 +18,9 @@ td.grade { text-align: center; white-space: nowrap; }
 .error { background: #e6d5f5; } .not-applicable, .skipped, .not-run { background: #eee; color: #666; }
 .level { font-size: 0.85em; color: #555; } .rule { color: #444; font-size: 0.9em; }
 details { font-size: 0.85em; } code { font-size: 0.9em; }
+pre.evidence { font-size: 0.8em; background: #fafafa; border: 1px solid #ddd; padding: 6px; max-width: 70em;
+               overflow-x: auto; white-space: pre; text-align: left; font-weight: normal; }
+td.share { text-align: right; white-space: nowrap; } .low { color: #a00; font-weight: bold; }
 """
 
 
@@ -32,6 +35,7 @@ def render(summary: dict) -> str:
         "<h1>sockspec compliance report</h1>",
         f"<p>Generated {_e(summary['generated'])} on {_e(summary['host']['platform'])}.</p>",
         _targets_table(summary, targets),
+        _shares_table(summary, targets),
     ]
     area = None
     for behaviour in summary["behaviours"]:
@@ -39,7 +43,7 @@ def render(summary: dict) -> str:
             if area is not None:
                 parts.append("</table>")
             area = behaviour["area"]
-            parts.append(f"<h2>{_e(behaviour['kind'])} — {_e(area)}</h2><table><tr><th>behaviour</th>"
+            parts.append(f"<h2>{_e(behaviour['kind'])} — {_e(area)}</h2><table class=matrix><tr><th>behaviour</th>"
                          + "".join(f"<th>{_e(t)}</th>" for t in targets) + "</tr>")
         parts.append(_behaviour_row(behaviour, targets, summary["matrix"][behaviour["id"]], cases))
     if area is not None:
@@ -65,6 +69,34 @@ def _targets_table(summary: dict, targets: list[str]) -> str:
     return "\n".join(rows)
 
 
+def _shares_table(summary: dict, targets: list[str]) -> str:
+    shares = summary.get("shares", {})
+    if not shares:
+        return ""
+    areas = list(next(iter(shares.values()))["areas"])
+    rows = ["<h2>Share of applicable behaviours passed</h2><table class=shares><tr><th>area</th>"
+            + "".join(f"<th>{_e(t)}</th>" for t in targets) + "</tr>"]
+    for area in ["all", *areas]:
+        cells = []
+        for label in targets:
+            tally = shares[label]["all"] if area == "all" else shares[label]["areas"][area]
+            cells.append(f"<td class=share data-target='{_e(label)}'>{_share(tally['passed'], tally['applicable'])}"
+                         f"<br><span class=level>MUST {_share(tally['must_passed'], tally['must_applicable'])}"
+                         "</span></td>")
+        name = "<b>all areas</b>" if area == "all" else _e(area)
+        rows.append(f"<tr data-area='{_e(area)}'><td>{name}</td>{''.join(cells)}</tr>")
+    rows.append("</table><p class=rule>Passed (allowed divergences included) of applicable behaviours, i.e. those "
+                "with at least one case that ran; MUST behaviours counted again on their own.</p>")
+    return "\n".join(rows)
+
+
+def _share(passed: int, applicable: int) -> str:
+    if not applicable:
+        return "—"
+    low = " class=low" if passed < applicable else ""
+    return f"<span{low}>{passed}/{applicable} ({100 * passed / applicable:.0f} %)</span>"
+
+
 def _behaviour_row(behaviour: dict, targets: list[str], verdicts: dict, cases: dict) -> str:
     source = _e(behaviour["source"])
     if behaviour.get("link"):
@@ -76,15 +108,16 @@ def _behaviour_row(behaviour: dict, targets: list[str], verdicts: dict, cases: d
         grade = verdicts.get(label, "not-run")
         details = "".join(
             f"<li>{_e(c['family'])}, target as {_e(c['seat'])}: <b>{_e(_LABEL.get(c['grade'], c['grade']))}</b>"
-            + (f" — {_e(c['detail'])}" if c["grade"] != "pass" else "") + "</li>"
+            + (f" — {_e(c['detail'])}" if c["grade"] != "pass" else "")
+            + (f"<pre class=evidence>{_e(c['evidence'])}</pre>" if c.get("evidence") else "") + "</li>"
             for c in cases.get((behaviour["id"], label), []))
         own = cases.get((behaviour["id"], label), [])
         inapplicable = sum(c["grade"] == "not-applicable" for c in own)
         summary = _LABEL[grade] + (f" · {inapplicable}/{len(own)} n/a" if inapplicable and grade != "not-applicable"
                                    else "")
         body = f"<details><summary>{summary}</summary><ul>{details}</ul></details>" if details else summary
-        cells.append(f"<td class='grade {grade}'>{body}</td>")
-    return "<tr>" + "".join(cells) + "</tr>"
+        cells.append(f"<td class='grade {grade}' data-target='{_e(label)}' data-verdict='{grade}'>{body}</td>")
+    return f"<tr class=behaviour data-id='{_e(behaviour['id'])}'>" + "".join(cells) + "</tr>"
 
 
 def _e(text: object) -> str:

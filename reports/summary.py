@@ -9,6 +9,7 @@ from typing import Iterable
 
 from conformance import catalogue
 
+SCHEMA = 1  # bumped when a field changes meaning; fields are only ever added within a schema
 GRADES = ("pass", "divergent", "fail", "error", "not-applicable", "skipped")
 # A behaviour's verdict for a target is the worst of its cases' grades, in this order.
 _SEVERITY = ("fail", "error", "divergent", "pass", "skipped", "not-applicable")
@@ -34,6 +35,7 @@ def build(results: list[dict], targets: dict[str, dict]) -> dict:
     totals = {label: dict(Counter(r["grade"] for r in results if r["target"] == label)) for label in targets}
     verdicts = {label: dict(Counter(matrix[b][label] for b in behaviours)) for label in targets}
     return {
+        "schema": SCHEMA,
         "generated": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
         "host": {"platform": platform.platform(), "python": platform.python_version()},
         "targets": targets,
@@ -46,4 +48,24 @@ def build(results: list[dict], targets: dict[str, dict]) -> dict:
         "matrix": matrix,
         "case_totals": totals,
         "behaviour_totals": verdicts,
+        "shares": {label: shares(matrix, behaviours, label) for label in targets},
     }
+
+
+APPLICABLE_PASSED = ("pass", "divergent")
+NOT_APPLICABLE = ("not-applicable", "skipped", "not-run")
+
+
+def shares(matrix: dict, behaviours: dict, label: str) -> dict:
+    """Per area and overall: how many applicable behaviours the target passed, MUST apart.
+    A behaviour is applicable when at least one of its cases ran (passed, failed or errored)."""
+    def tally(ids: list[str]) -> dict:
+        applicable = [b for b in ids if matrix[b][label] not in NOT_APPLICABLE]
+        must = [b for b in applicable if behaviours[b].level == "MUST"]
+        passed = [b for b in applicable if matrix[b][label] in APPLICABLE_PASSED]
+        return {"applicable": len(applicable), "passed": len(passed), "must_applicable": len(must),
+                "must_passed": sum(matrix[b][label] in APPLICABLE_PASSED for b in must)}
+    areas: dict[str, list[str]] = defaultdict(list)
+    for b_id, behaviour in behaviours.items():
+        areas[behaviour.area.title].append(b_id)
+    return {"all": tally(list(behaviours)), "areas": {area: tally(ids) for area, ids in areas.items()}}

@@ -11,7 +11,7 @@ from fixtures import builtin_adapters
 from fixtures.errors import AdapterFault, TargetUnavailable
 from fixtures.target_spec import parse_target
 from fixtures.targets import make_target
-from tests.test_harness_end_to_end import run_suite
+from tests.test_harness_end_to_end import REAL_HOME, run_suite
 
 ROOT = Path(__file__).resolve().parent.parent
 SHIPPED = builtin_adapters.names()
@@ -115,7 +115,9 @@ def test_in_process_manifest_makes_a_python_target(scratch_adapters):
         target.close()
 
 
-def shipped_command(name: str) -> None:
+def shipped_command(pytester, name: str) -> None:
+    """Build (or find cached) a shipped adapter, with the real HOME that its toolchain lives in."""
+    pytester._monkeypatch.setenv("HOME", REAL_HOME)
     recipe = builtin_adapters.manifest(name)
     if recipe.in_process:
         return
@@ -128,7 +130,7 @@ def shipped_command(name: str) -> None:
 @pytest.mark.parametrize("name", SHIPPED)
 def test_every_shipped_adapter_passes_the_adapter_area(pytester, name):
     """An adapter bug must read as one: every shipped adapter keeps the protocol itself."""
-    shipped_command(name)
+    shipped_command(pytester, name)
     result = run_suite(pytester, "--behaviour", "ADAPTER", "--target", name)
     outcomes = result.parseoutcomes()
     assert outcomes.get("passed", 0) >= 8 and "failed" not in outcomes and "errors" not in outcomes, \
@@ -136,7 +138,7 @@ def test_every_shipped_adapter_passes_the_adapter_area(pytester, name):
 
 
 def test_whole_suite_passes_against_the_c_adapter_in_parallel(pytester):
-    shipped_command("c")
+    shipped_command(pytester, "c")
     result = run_suite(pytester, "-n", "2", "--target", "c")
     outcomes = result.parseoutcomes()
     assert outcomes.get("passed", 0) > 100 and "failed" not in outcomes and "errors" not in outcomes, outcomes

@@ -13,10 +13,12 @@ from __future__ import annotations
 
 import json
 import resource
+import sys
 
 import pytest
 
-from fixtures.errors import AdapterFault, TargetSpecError
+from fixtures.builtin_adapters import adapter_command, manifest
+from fixtures.errors import AdapterFault, TargetSpecError, TargetUnavailable
 from fixtures.pingers import PingTarget
 from fixtures.programs import ProgramTarget
 from fixtures.target_spec import parse_targets
@@ -64,6 +66,24 @@ def pytest_configure(config: pytest.Config) -> None:
             raise pytest.UsageError(f"--behaviour {prefix!r} matches no behaviour; see `sockspec list`")
     config.stash[TARGETS] = targets
     config.pluginmanager.register(ResultCollector(config, targets), "sockspec-results")
+    if not hasattr(config, "workerinput"):  # xdist workers find the controller's builds cached
+        _build_shipped_adapters(specs)
+
+
+def _build_shipped_adapters(specs) -> None:
+    """Build shipped adapters up front, saying so: a first Maven or Cargo build takes minutes.
+    A build that fails is one line here; each of the target's tests then reports it."""
+    for spec in specs:
+        if spec.kind != "builtin" or manifest(spec.value).in_process:
+            continue
+        try:
+            adapter_command(spec.value, announce=_say)
+        except (AdapterFault, TargetUnavailable) as exc:
+            _say(f"sockspec: target {spec.label!r} is unusable: {str(exc).splitlines()[0]}")
+
+
+def _say(line: str) -> None:
+    print(line, file=sys.stderr, flush=True)
 
 
 def _make(spec, grace: float, start_timeout: float):

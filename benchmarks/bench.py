@@ -29,7 +29,7 @@ from fixtures.programs import ProgramTarget  # noqa: E402
 from fixtures.target_spec import parse_target  # noqa: E402
 from fixtures.targets import REFERENCE_ADAPTER_ARGV as SUBPROCESS_REFERENCE, Target, make_target  # noqa: E402
 from fixtures.trace import Trace  # noqa: E402
-from fixtures.transports import InProcessTransport  # noqa: E402
+from fixtures.transports import InProcessTransport, SubprocessTransport  # noqa: E402
 from reference_impl.engine import ReferenceAdapter  # noqa: E402
 
 # Goals for the no-op round trip, as a multiple of the pipe floor once warm (median).
@@ -55,19 +55,49 @@ def median_p99(samples: list[float]) -> tuple[float, float]:
     return statistics.median(ordered), ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))]
 
 
-def pipe_floor(count: int) -> tuple[float, float]:
-    """A bare one-byte round trip through `cat` over two pipes: (median, p99) µs."""
-    child = subprocess.Popen(["cat"], stdin=subprocess.PIPE, stdout=subprocess.PIPE, bufsize=0)
-    write_fd, read_fd = child.stdin.fileno(), child.stdout.fileno()
+class PipeFloor:
+    """A bare one-byte round trip through `cat` over two pipes: the floor of any subprocess."""
 
-    def round_trip() -> None:
-        os.write(write_fd, b"x")
-        os.read(read_fd, 1)
+    def __enter__(self) -> "PipeFloor":
+        self.child = subprocess.Popen(["cat"], stdin=subprocess.PIPE, stdout=subprocess.PIPE, bufsize=0)
+        self.write_fd, self.read_fd = self.child.stdin.fileno(), self.child.stdout.fileno()
+        return self
+
+    def round_trip(self) -> None:
+        os.write(self.write_fd, b"x")
+        os.read(self.read_fd, 1)
+
+    def __exit__(self, *exc) -> None:
+        self.child.stdin.close()
+        self.child.wait()
+
+
+# The least program that keeps the protocol (perl-base is in every Debian): answers every request line with an empty success.
+# Through the suite's own transport it is the protocol floor: pipes, wake-ups and the suite's
+# JSON work, with no adapter work at all.
+NULL_ADAPTER = ["perl", "-ne", r'BEGIN { $| = 1 } print qq({"id":$1,"ok":true,"result":{}}\n) if /^\{"id":(\d+)/']
+
+
+def protocol_floor(count: int) -> tuple[float, float]:
+    transport = SubprocessTransport(NULL_ADAPTER, "null adapter (perl)", grace=5.0)
     try:
-        return median_p99(per_call_samples(round_trip, count))
+        return median_p99(per_call_samples(lambda: transport.request("reset", {}, 2.0), count))
     finally:
-        child.stdin.close()
-        child.wait()
+        transport.close()
+
+
+def paired(floor_call, target_call, count: int, batches: int = 10) -> tuple[list[float], list[float], float]:
+    """Floor and target timed in alternating batches, so that the VM's drifting wake-up
+    latency hits both alike; the ratio is the median of the per-batch ratios of medians."""
+    floor_samples, target_samples, ratios = [], [], []
+    per_batch = max(50, count // batches)
+    for _ in range(batches):
+        floor = per_call_samples(floor_call, per_batch)
+        target = per_call_samples(target_call, per_batch)
+        floor_samples += floor
+        target_samples += target
+        ratios.append(statistics.median(target) / statistics.median(floor))
+    return floor_samples, target_samples, statistics.median(ratios)
 
 
 def start_target(name: str) -> tuple[Target, float]:
@@ -89,11 +119,13 @@ def startup_seconds(name: str, repeats: int = 5) -> float:
     return statistics.median(times)
 
 
-def round_trips(transport, count: int) -> dict[str, tuple[float, float]]:
+def round_trips(transport, floor: PipeFloor, count: int) -> dict[str, tuple[float, float]]:
     listener = transport.request("tcp.listen", {"family": "ipv4", "host": "127.0.0.1", "port": 0}, 2.0)
     local = per_call_samples(lambda: transport.request("addr.local", {"handle": listener["handle"]}, 2.0), count)
-    noop = per_call_samples(lambda: transport.request("reset", {}, 2.0), count)  # closes the listener
-    return {"no-op (reset)": median_p99(noop), "addr.local": median_p99(local)}
+    transport.request("reset", {}, 2.0)
+    floor_samples, noop, ratio = paired(floor.round_trip, lambda: transport.request("reset", {}, 2.0), count)
+    return {"floor": median_p99(floor_samples), "no-op (reset)": median_p99(noop), "ratio": (ratio, ratio),
+            "addr.local": median_p99(local)}
 
 
 def session_load(count: int) -> tuple[float, int]:
@@ -146,14 +178,26 @@ def main() -> None:
     parser.add_argument("--no-suite", action="store_true", help="skip the suite wall-time runs")
     parser.add_argument("--matrix", action="store_true", help="also time the whole matrix of built-in targets")
     parser.add_argument("--targets", nargs="*", default=None, help="targets to time (default: reference and every built-in)")
+    parser.add_argument("--no-pin", action="store_true",
+                        help="do not pin to one CPU (then a cross-CPU wake-up of an idle vCPU, ~70 µs on the VMs "
+                             "here, may or may not land in any round trip)")
     args = parser.parse_args()
+    if not args.no_pin and hasattr(os, "sched_setaffinity"):
+        # One CPU for the suite and every adapter (children inherit it): each round trip is then
+        # two same-CPU wake-ups, as deterministic as a VM allows, for floor and target alike.
+        os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
     count = 500 if args.quick else 3000
     targets = args.targets or ["reference", "sub=cmd:" + " ".join(SUBPROCESS_REFERENCE), *names()]
 
     print("no-op round trip (reset) and addr.local from the suite's side, in µs, beside the pipe floor")
-    print("(a one-byte round trip through `cat`, re-measured before each target: the machine's noise drifts)\n")
+    print("(a one-byte round trip through `cat`, timed in batches alternating with the target's: the VM's\n"
+          " wake-up latency drifts between runs, and hits both alike within a pair of batches)\n")
+    pinned = "pinned to one CPU" if not args.no_pin else "not pinned"
+    proto, proto_p99 = protocol_floor(count)
+    print(f"protocol floor ({pinned}): the suite's transport to a perl one-liner answering every line: "
+          f"{proto:.1f}/{proto_p99:.1f} µs median/p99\n")
     print(f"{'target':<12} {'start-up':>9} {'floor med/p99':>14} {'no-op med/p99':>15} {'× floor':>8}"
-          f" {'addr.local med':>15}  goals")
+          f" {'addr.local med':>15} {'over protocol floor':>20}  goals")
     for name in targets:
         try:
             startup = startup_seconds(name, repeats=3 if args.quick else 5)
@@ -161,20 +205,22 @@ def main() -> None:
         except (TargetUnavailable, AdapterFault) as exc:
             print(f"{name:<12} unavailable: {exc}")
             continue
-        floor, floor_p99 = pipe_floor(count)
         try:
-            costs = round_trips(target.transport(), count)
+            with PipeFloor() as pipe:
+                costs = round_trips(target.transport(), pipe, count)
         finally:
             target.close()
+        floor, floor_p99 = costs["floor"]
         noop, noop_p99 = costs["no-op (reset)"]
+        ratio = costs["ratio"][0]
         label = target.label
         goal = OWN_GOALS.get(label, ROUND_TRIP_GOAL)
         in_process = target.spec.kind in ("reference",) or (target.spec.kind == "builtin" and manifest(label).in_process)
         verdicts = [f"start ≤ {STARTUP_GOAL_S:g} s {'met' if startup <= STARTUP_GOAL_S else 'MISSED'}"]
         if not in_process:  # the pipe floor is a subprocess's floor
-            verdicts.append(f"≤ {goal:g}× {'met' if noop / floor <= goal else 'MISSED'}")
+            verdicts.append(f"≤ {goal:g}× {'met' if ratio <= goal else 'MISSED'}")
         print(f"{label:<12} {startup * 1000:7.0f}ms {floor:6.1f}/{floor_p99:<7.1f} {noop:7.1f}/{noop_p99:<7.1f}"
-              f" {noop / floor:8.2f} {costs['addr.local'][0]:15.1f}  {'; '.join(verdicts)}")
+              f" {ratio:8.2f} {costs['addr.local'][0]:15.1f} {noop - proto:+17.1f} µs  {'; '.join(verdicts)}")
 
     print("\nsession load against the reference echo program (goal: 1000 sessions < 2 s):")
     for sessions in (500, 1000):

@@ -108,7 +108,7 @@ def _run(argv: list[str]) -> int:
             print(f"sockspec gate: cannot judge: pytest exited with status {status}", file=sys.stderr)
             return EXIT_UNUSABLE
         try:
-            return _gate(report_dir, baselines_dir)
+            return _gate(report_dir, baselines_dir, annotate=bool(args.report))
         except ValueError as exc:
             print(f"sockspec gate: {exc}", file=sys.stderr)
             return EXIT_UNUSABLE
@@ -143,11 +143,15 @@ def _report(report: str, out: str | None, alluredir: str | None) -> int:
     return 0
 
 
-def _gate(report: str, baselines_dir: str) -> int:
+def _gate(report: str, baselines_dir: str, annotate: bool = False) -> int:
+    """Judge a run; with ``annotate`` (a run's own report) the verdict joins its summary and HTML."""
     from reports import baseline, gate
-    from reports.writer import load_summary
+    from reports.writer import load_summary, write_from_summary
     data = load_summary(report)
     result = gate.check(data, baseline.load_for(baselines_dir, list(data["targets"])))
+    if annotate:
+        data["gate"] = gate.as_json(result, baselines_dir)
+        write_from_summary(report, data)
     print(gate.render(result))
     return result.exit_code
 

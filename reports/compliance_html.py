@@ -34,6 +34,7 @@ def render(summary: dict) -> str:
         "<title>sockspec compliance report</title>", f"<style>{_STYLE}</style></head><body>",
         "<h1>sockspec compliance report</h1>",
         f"<p>Generated {_e(summary['generated'])} on {_e(summary['host']['platform'])}.</p>",
+        _gate_section(summary.get("gate")),
         _targets_table(summary, targets),
         _shares_table(summary, targets),
     ]
@@ -67,6 +68,25 @@ def _targets_table(summary: dict, targets: list[str]) -> str:
     rows.append("</table><p class=rule>Counts are behaviours; a behaviour's verdict is the worst of its cases "
                 "(families × seats). <em>n/a</em>: the target or host lacks a needed feature.</p>")
     return "\n".join(rows)
+
+
+def _gate_section(gate: dict | None) -> str:
+    if not gate:
+        return ""
+    verdict = "PASSED" if gate["passed"] else "FAILED"
+    parts = [f"<h2 id=gate>CI gate: <span class='{'pass' if gate['passed'] else 'fail'}'>{verdict}</span></h2>",
+             f"<p class=rule>Against the baselines in <code>{_e(gate['baselines'])}</code>: fails on any failure "
+             "they do not list, and on any listed divergence that passes again.</p>"]
+    for key, title in (("new_failures", "New failures"), ("stale", "Stale baseline entries (they pass now)"),
+                       ("known", "Known divergences, accepted"), ("unchecked", "Listed, not checked by this run")):
+        rows = gate[key]
+        if not rows:
+            continue
+        parts.append(f"<table class='gate {key}'><tr><th colspan=3>{title} ({len(rows)})</th></tr>")
+        parts += [f"<tr><td>{_e(r['target'])}</td><td><a href='#{_e(r['behaviour'])}'>{_e(r['behaviour'])}</a>"
+                  f"</td><td>{_e(r['detail'])}</td></tr>" for r in rows]
+        parts.append("</table>")
+    return "\n".join(parts)
 
 
 def _shares_table(summary: dict, targets: list[str]) -> str:
@@ -117,7 +137,8 @@ def _behaviour_row(behaviour: dict, targets: list[str], verdicts: dict, cases: d
                                    else "")
         body = f"<details><summary>{summary}</summary><ul>{details}</ul></details>" if details else summary
         cells.append(f"<td class='grade {grade}' data-target='{_e(label)}' data-verdict='{grade}'>{body}</td>")
-    return f"<tr class=behaviour data-id='{_e(behaviour['id'])}'>" + "".join(cells) + "</tr>"
+    return (f"<tr class=behaviour id='{_e(behaviour['id'])}' data-id='{_e(behaviour['id'])}'>"
+            + "".join(cells) + "</tr>")
 
 
 def _e(text: object) -> str:

@@ -76,6 +76,15 @@ def check(summary: dict, baselines: dict[str, list[KnownDivergence]], where: Pla
     return result
 
 
+def as_json(result: GateResult, baselines_dir: str) -> dict:
+    """The verdict, for summary.json and the compliance report."""
+    def rows(findings: list[Finding]) -> list[dict]:
+        return [{"target": f.target, "behaviour": f.behaviour, "verdict": f.verdict, "detail": f.detail}
+                for f in findings]
+    return {"passed": result.passed, "baselines": baselines_dir, "new_failures": rows(result.new_failures),
+            "stale": rows(result.stale), "known": rows(result.known), "unchecked": rows(result.unchecked)}
+
+
 def render(result: GateResult) -> str:
     lines = []
     if result.new_failures:

@@ -1,6 +1,7 @@
 """Baselines and the CI gate: file format, platform conditions, the verdicts, and the
 commands end to end on a target with a real fault."""
 
+import json
 import os
 import subprocess
 import sys
@@ -117,6 +118,9 @@ def test_gate_commands_end_to_end(tmp_path):
     assert first.returncode == 1, first.stdout + first.stderr
     assert "New failures (1), not in any baseline:\n  lib: TCP-STREAM-014 fail" in first.stdout
     assert (tmp_path / "out" / "junit.xml").exists() and (tmp_path / "out" / "compliance.html").exists()
+    annotated = json.loads((tmp_path / "out" / "summary.json").read_text())["gate"]
+    assert not annotated["passed"] and [r["behaviour"] for r in annotated["new_failures"]] == ["TCP-STREAM-014"]
+    assert "CI gate: <span class='fail'>FAILED</span>" in (tmp_path / "out" / "compliance.html").read_text()
 
     written = sockspec(tmp_path, "baseline", "out", "--baselines", str(baselines))
     assert written.returncode == 0, written.stderr

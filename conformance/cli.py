@@ -168,8 +168,8 @@ def _baseline(report: str, labels: list[str], baselines_dir: str) -> int:
     for label in labels or list(data["targets"]):
         path = baseline.path_for(baselines_dir, label)
         before = baseline.load(path)
-        after = baseline.updated(before, gate.failing_behaviours(data, label),
-                                 gate.passing_behaviours(data, label), where)
+        after = baseline.updated(before, gate.failing_behaviours(data, label), gate.passing_behaviours(data, label),
+                                 where, data["targets"][label].get("version", ""))
         added = sorted({e.behaviour for e in after} - {e.behaviour for e in before})
         removed = sorted({e.behaviour for e in before} - {e.behaviour for e in after})
         if not after and not path.exists():

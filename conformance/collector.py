@@ -39,8 +39,11 @@ class ResultCollector:
             return
         targets = {}
         for label, target in self.targets.items():
-            adapters = {r["adapter"] for r in self.results if r["target"] == label and r.get("adapter")}
-            targets[label] = {"spec": target.spec.text, "adapter": ", ".join(sorted(adapters)) or None}
+            own = [r for r in self.results if r["target"] == label]
+            adapters = {r["adapter"] for r in own if r.get("adapter")}
+            versions = {r["version"] for r in own if r.get("version")}
+            targets[label] = {"spec": target.spec.text, "adapter": ", ".join(sorted(adapters)) or None,
+                              "version": ", ".join(sorted(versions)) or None}
         alluredir = getattr(self.config.option, "allure_report_dir", None)
         if alluredir:
             from reports import allure_meta

@@ -215,7 +215,7 @@ def _record(item: pytest.Item, spec: ScenarioSpec, case: Case, grade_name: str, 
     item.user_properties.append((GRADE_PROPERTY, json.dumps({
         "behaviour": spec.behaviour.id, "target": case.target, "family": case.family, "seat": case.seat,
         "grade": grade_name, "detail": headline, "nodeid": item.nodeid,
-        "adapter": info.describe() if info else None,
+        "adapter": info.describe() if info else None, "version": info.version if info else None,
         **({"evidence": evidence} if evidence else {}),
     })))
 

@@ -8,9 +8,10 @@ One TOML file per target label (``baselines/<label>.toml``)::
     link = "https://…"          # optional: the library's documentation or source
     os = "linux"                # optional: holds only on this OS (platform.system(), lower case)
     kernel = ">=5.10,<6.2"      # optional: holds only on kernel releases in this range (PEP 440)
+    version = "<3.13"           # optional: holds only for these versions of the target (from hello)
 
-An entry that does not hold on this platform is ignored here, so one file serves every CI
-machine of a project.
+An entry that does not hold on this platform, or for this version of the target, is
+ignored there, so one file serves every CI machine and every runtime a project tests on.
 """
 
 from __future__ import annotations
@@ -25,11 +26,19 @@ from packaging.specifiers import InvalidSpecifier, SpecifierSet
 
 from conformance import catalogue
 
-_FIELDS = ("behaviour", "reason", "link", "os", "kernel")
+_FIELDS = ("behaviour", "reason", "link", "os", "kernel", "version")
+_RANGES = ("kernel", "version")
 
 
 class BaselineError(ValueError):
     """A baseline file that cannot be read as one."""
+
+
+def numeric_version(text: str) -> str:
+    """The first dotted number in a version string: "6.1.0" of "6.1.0-18-amd64", "1.26.8" of
+    "go1.26.8", "3.11.7" of "asyncio (CPython 3.11.7)"; "" if there is none."""
+    match = re.search(r"\d+(\.\d+)*", text or "")
+    return match.group(0) if match else ""
 
 
 @dataclass(frozen=True)
@@ -39,8 +48,7 @@ class Platform:
 
     @classmethod
     def here(cls) -> "Platform":
-        match = re.match(r"\d+(\.\d+)*", platform.release())
-        return cls(platform.system().lower(), match.group(0) if match else "0")
+        return cls(platform.system().lower(), numeric_version(platform.release()) or "0")
 
 
 @dataclass(frozen=True)
@@ -50,15 +58,19 @@ class KnownDivergence:
     link: str = ""
     os: str = ""
     kernel: str = ""
+    version: str = ""
 
-    def holds_on(self, where: Platform) -> bool:
+    def holds_on(self, where: Platform, target_version: str = "") -> bool:
+        """Whether the entry applies on this platform, to a target reporting ``target_version``
+        in its hello (an entry with a version range never holds for an unknown version)."""
         if self.os and self.os.lower() != where.os:
             return False
-        return not self.kernel or SpecifierSet(self.kernel).contains(where.kernel, prereleases=True)
-
-    def condition(self) -> str:
-        parts = [f"os {self.os}" if self.os else "", f"kernel {self.kernel}" if self.kernel else ""]
-        return " and ".join(p for p in parts if p)
+        if self.kernel and not SpecifierSet(self.kernel).contains(where.kernel, prereleases=True):
+            return False
+        if self.version:
+            version = numeric_version(target_version)
+            return bool(version) and SpecifierSet(self.version).contains(version, prereleases=True)
+        return True
 
 
 def path_for(directory: str | Path, label: str) -> Path:
@@ -100,11 +112,12 @@ def _entry(raw: object, path: Path, n: int) -> KnownDivergence:
         raise BaselineError(f"{where}: behaviour and a non-empty reason are required")
     if raw["behaviour"] not in catalogue.load():
         raise BaselineError(f"{where}: {raw['behaviour']} is not in the catalogue (see `sockspec list`)")
-    if raw.get("kernel"):
-        try:
-            SpecifierSet(raw["kernel"])
-        except InvalidSpecifier:
-            raise BaselineError(f"{where}: kernel {raw['kernel']!r} is not a version range such as '>=5.10'") from None
+    for field in _RANGES:
+        if raw.get(field):
+            try:
+                SpecifierSet(raw[field])
+            except InvalidSpecifier:
+                raise BaselineError(f"{where}: {field} {raw[field]!r} is not a version range such as '>=5.10'") from None
     return KnownDivergence(**raw)
 
 
@@ -131,11 +144,11 @@ def _toml_string(value: str) -> str:
 
 
 def updated(existing: list[KnownDivergence], failing: dict[str, str], passing: set[str],
-            where: Platform) -> list[KnownDivergence]:
+            where: Platform, target_version: str = "") -> list[KnownDivergence]:
     """The baseline after a run: entries still failing keep their reasons, new failures are added
     with what was observed (for a human to explain), entries that hold here and now pass are
     dropped; entries the run did not check, or for other platforms, are kept as they are."""
-    kept = [e for e in existing if not (e.holds_on(where) and e.behaviour in passing)]
+    kept = [e for e in existing if not (e.holds_on(where, target_version) and e.behaviour in passing)]
     listed = {e.behaviour for e in kept}
     added = [KnownDivergence(b, f"observed: {detail}") for b, detail in sorted(failing.items()) if b not in listed]
     return kept + added

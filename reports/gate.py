@@ -60,7 +60,8 @@ def check(summary: dict, baselines: dict[str, list[KnownDivergence]], where: Pla
     where = where or Platform.here()
     result = GateResult()
     for label in summary["targets"]:
-        listed = {e.behaviour: e for e in baselines.get(label, []) if e.holds_on(where)}
+        version = summary["targets"][label].get("version", "")
+        listed = {e.behaviour: e for e in baselines.get(label, []) if e.holds_on(where, version)}
         failing = failing_behaviours(summary, label)
         for behaviour, detail in failing.items():
             entry = listed.get(behaviour)

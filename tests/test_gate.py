@@ -34,6 +34,7 @@ def write(tmp_path: Path, text: str) -> Path:
     ('[[known]]\nbehaviour = "TCP-STREAM-001"\nreason = "x"\nseverity = "low"\n', "unknown field(s) severity"),
     ('[[known]]\nbehaviour = "NOPE-001"\nreason = "x"\n', "NOPE-001 is not in the catalogue"),
     ('[[known]]\nbehaviour = "TCP-STREAM-001"\nreason = "x"\nkernel = "six"\n', "not a version range"),
+    ('[[known]]\nbehaviour = "TCP-STREAM-001"\nreason = "x"\nversion = "3.13"\n', "version '3.13' is not a version range"),
     ('[[known]]\nbehaviour = "TCP-STREAM-001"\nreason = "x"\n[[known]]\nbehaviour = "TCP-STREAM-001"\nreason = "y"\n',
      "listed twice"),
     ('[[known]\n', "not valid TOML"),
@@ -53,6 +54,23 @@ def test_entries_hold_only_where_their_condition_does():
     assert anywhere.holds_on(LINUX_6)
     assert not old_linux.holds_on(LINUX_6) and old_linux.holds_on(Platform("linux", "5.4.0"))
     assert not mac.holds_on(LINUX_6)
+
+
+def test_a_version_range_holds_only_for_those_versions_of_the_target():
+    before_fix = KnownDivergence("UDP-DGRAM-004", "sendto(b'') sends nothing", version="<3.13")
+    assert before_fix.holds_on(LINUX_6, "asyncio (CPython 3.11.7)")
+    assert not before_fix.holds_on(LINUX_6, "asyncio (CPython 3.13.1)")
+    assert not before_fix.holds_on(LINUX_6, "")  # unknown: a range cannot be said to hold
+    assert KnownDivergence("TCP-STREAM-015", "r", version=">=1.13").holds_on(LINUX_6, "go1.26.8")
+
+
+def test_gate_judges_each_target_by_its_own_reported_version():
+    run = summary({"UDP-DGRAM-004": {"lib": "pass"}})
+    run["targets"]["lib"]["version"] = "3.13.0"
+    entry = KnownDivergence("UDP-DGRAM-004", "fixed in 3.13", version="<3.13")
+    assert gate.check(run, {"lib": [entry]}, LINUX_6).passed  # not stale: it does not hold for 3.13
+    run["targets"]["lib"]["version"] = "3.11.7"
+    assert [f.behaviour for f in gate.check(run, {"lib": [entry]}, LINUX_6).stale] == ["UDP-DGRAM-004"]
 
 
 def test_gate_lists_new_failures_and_stale_entries_and_accepts_known_ones():
@@ -93,7 +111,7 @@ def test_updating_a_baseline_keeps_reasons_adds_failures_drops_what_passes():
 
 def test_a_rendered_baseline_reads_back_the_same(tmp_path):
     entries = [KnownDivergence("TCP-STREAM-001", 'says "hi"\\ back', link="https://x.example/a", os="linux",
-                               kernel=">=5.10")]
+                               kernel=">=5.10", version="<2")]
     path = write(tmp_path, baseline.render("lib", entries))
     assert baseline.load(path) == entries
 

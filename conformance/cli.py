@@ -79,12 +79,24 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+RUN_HELP = """usage: sockspec run [--report DIR] [--gate] [--baselines DIR] [PYTEST OPTIONS]
+
+sockspec's own options (everything else goes to pytest; its help, with the sockspec group
+--target, --behaviour, --adapter-grace…, follows):
+  --report DIR      write summary.json, compliance.html, junit.xml, Allure results and HTML into DIR
+  --gate            judge the run against the baselines: exit 0 passed, 1 failed, 2 no verdict
+  --baselines DIR   one LABEL.toml per target (default: baselines/)
+"""
+
+
 def _run(argv: list[str]) -> int:
     own = argparse.ArgumentParser(prog="sockspec run", allow_abbrev=False, add_help=False)
     own.add_argument("--report", metavar="DIR")
     own.add_argument("--gate", action="store_true")
     own.add_argument("--baselines", metavar="DIR")
     args, pytest_args = own.parse_known_args(argv)
+    if any(a in ("-h", "--help") for a in pytest_args):  # pytest's help follows, with --target & co
+        print(RUN_HELP)
     if args.baselines and not args.gate:
         print("sockspec run: --baselines is only used with --gate", file=sys.stderr)
         return EXIT_UNUSABLE

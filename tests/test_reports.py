@@ -26,3 +26,23 @@ def test_summary_counts_and_html_escapes():
     html = compliance_html.render(data)
     assert "<script>" not in html and "&lt;script&gt;" in html
     assert "FAIL · 1/2 n/a" in html
+
+
+def test_without_node_the_allure_html_is_one_note_and_the_rest_is_written(tmp_path, monkeypatch):
+    from reports import allure_html, writer
+    results_dir = tmp_path / "allure-results"
+    results_dir.mkdir()
+    (results_dir / "x-result.json").write_text("{}")
+    monkeypatch.setattr(allure_html.shutil, "which", lambda name: None)
+    written = writer.write_reports(tmp_path / "out", [result("TCP-STREAM-001", "t", "pass")], {"t": {}},
+                                   alluredir=results_dir)
+    assert [p.name for p in written.paths] == ["summary.json", "compliance.html", "junit.xml"]
+    assert written.notes == ["Allure HTML not made: Node.js and npm are needed for Allure Report 3 "
+                             "(Debian: apt-get install nodejs npm)"]
+
+
+def test_no_allure_results_is_a_note_not_a_crash(tmp_path):
+    from reports import writer
+    written = writer.write_reports(tmp_path / "out", [result("TCP-STREAM-001", "t", "pass")], {"t": {}},
+                                   alluredir=tmp_path / "nothing-here")
+    assert written.notes and written.notes[0].startswith("Allure HTML not made: no Allure results in")

@@ -1,0 +1,75 @@
+//! Socket addresses as the protocol writes them (`{"host", "port"}`), and the `addr.local` /
+//! `addr.peer` operations.
+
+use crate::adapter::Adapter;
+use crate::args::Args;
+use crate::errors::{fail, io_fail, R};
+use crate::sockets::{not_offered, Kind};
+use serde_json::{json, Value};
+use socket2::SockAddr;
+use std::net::{SocketAddr, TcpStream};
+
+pub(crate) fn address_json(addr: SocketAddr) -> Value {
+    // Ipv6Addr's Display prints IPv4-mapped addresses as ::ffff:a.b.c.d, like inet_ntop.
+    json!({"host": addr.ip().to_string(), "port": addr.port()})
+}
+
+fn sockaddr_json(addr: SockAddr) -> R<Value> {
+    addr.as_socket()
+        .map(address_json)
+        .ok_or_else(|| fail("EAFNOSUPPORT", "not an internet address"))
+}
+
+/// Both ends of a new connection, for the `tcp.connect` / `tcp.accept` answer.
+pub(crate) fn stream_endpoints(stream: &TcpStream) -> R<(SocketAddr, SocketAddr)> {
+    let local = stream.local_addr().map_err(|e| io_fail(e, "local_addr"))?;
+    let peer = stream.peer_addr().map_err(|e| io_fail(e, "peer_addr"))?;
+    Ok((local, peer))
+}
+
+pub(crate) fn with_handle(handle: i64, (local, peer): (SocketAddr, SocketAddr)) -> Value {
+    json!({"handle": handle, "local": address_json(local), "peer": address_json(peer)})
+}
+
+impl Adapter {
+    pub(crate) fn op_addr_local(&mut self, args: &Args) -> R<Value> {
+        let entry = self.entry(args)?;
+        let context = "local_addr";
+        match &entry.kind {
+            Kind::Listener(s) => s
+                .local_addr()
+                .map(address_json)
+                .map_err(|e| io_fail(e, context)),
+            Kind::Stream(s) => s
+                .local_addr()
+                .map(address_json)
+                .map_err(|e| io_fail(e, context)),
+            Kind::Udp(s) => s
+                .local_addr()
+                .map(address_json)
+                .map_err(|e| io_fail(e, context)),
+            Kind::Unconnected(s) | Kind::Raw(s) => {
+                sockaddr_json(s.local_addr().map_err(|e| io_fail(e, context))?)
+            }
+        }
+    }
+
+    pub(crate) fn op_addr_peer(&mut self, args: &Args) -> R<Value> {
+        let entry = self.entry(args)?;
+        let context = "peer_addr";
+        match &entry.kind {
+            Kind::Stream(s) => s
+                .peer_addr()
+                .map(address_json)
+                .map_err(|e| io_fail(e, context)),
+            Kind::Udp(s) => s
+                .peer_addr()
+                .map(address_json)
+                .map_err(|e| io_fail(e, context)),
+            Kind::Unconnected(s) | Kind::Raw(s) => {
+                sockaddr_json(s.peer_addr().map_err(|e| io_fail(e, context))?)
+            }
+            other @ Kind::Listener(_) => Err(not_offered(other, "peer_addr")),
+        }
+    }
+}

@@ -1,0 +1,101 @@
+//! Datagram (UDP) operations: `udp.bind`, `udp.connect`, `udp.sendto`, `udp.recvfrom`, over
+//! `std::net::UdpSocket` (socket2 only to apply `options` before bind).
+
+use crate::adapter::Adapter;
+use crate::address::address_json;
+use crate::args::{socket_addr, Args};
+use crate::errors::{bad, io_fail, R};
+use crate::sockets::{configured, not_offered, Kind};
+use crate::wait::waiting;
+use base64::engine::general_purpose::STANDARD as BASE64;
+use base64::Engine;
+use serde_json::{json, Value};
+use socket2::Type;
+use std::net::UdpSocket;
+use std::os::fd::AsRawFd;
+
+const MAX_DATAGRAM: usize = 65535;
+
+impl Adapter {
+    pub(crate) fn op_udp_bind(&mut self, args: &Args) -> R<Value> {
+        let family = args.family()?;
+        let addr = socket_addr(family, args.string("host")?, args.int_or("port", Some(0))?)?;
+        let options = args.options()?;
+        let socket = if options.is_empty() {
+            UdpSocket::bind(addr).map_err(|e| io_fail(e, "UdpSocket::bind"))?
+        } else {
+            let socket = configured(family, Type::DGRAM, None, &options, false)?;
+            socket.bind(&addr.into()).map_err(|e| io_fail(e, "bind"))?;
+            socket.into()
+        };
+        socket
+            .set_nonblocking(true)
+            .map_err(|e| io_fail(e, "set_nonblocking"))?;
+        let local = socket.local_addr().map_err(|e| io_fail(e, "local_addr"))?;
+        let handle = self.register(family, Kind::Udp(socket));
+        Ok(json!({"handle": handle, "local": address_json(local)}))
+    }
+
+    pub(crate) fn op_udp_connect(&mut self, args: &Args) -> R<Value> {
+        let entry = self.entry(args)?;
+        let socket = match &entry.kind {
+            Kind::Udp(s) => s,
+            other => return Err(not_offered(other, "UDP connect")),
+        };
+        let addr = socket_addr(entry.family, args.string("host")?, args.int("port")?)?;
+        socket.connect(addr).map_err(|e| io_fail(e, "connect"))?;
+        let local = socket.local_addr().map_err(|e| io_fail(e, "local_addr"))?;
+        let peer = socket.peer_addr().map_err(|e| io_fail(e, "peer_addr"))?;
+        Ok(json!({"local": address_json(local), "peer": address_json(peer)}))
+    }
+
+    pub(crate) fn op_udp_sendto(&mut self, args: &Args) -> R<Value> {
+        let entry = self.entry(args)?;
+        let socket = match &entry.kind {
+            Kind::Udp(s) => s,
+            other => return Err(not_offered(other, "UDP send")),
+        };
+        let data = args.data()?;
+        let timeout = args.timeout()?;
+        let fd = socket.as_raw_fd();
+        let sent = match args.optional_string("host")? {
+            None => waiting(fd, libc::POLLOUT, timeout, "send", || socket.send(&data))?,
+            Some(host) => {
+                let addr = socket_addr(entry.family, host, args.int("port")?)?;
+                waiting(fd, libc::POLLOUT, timeout, "send_to", || {
+                    socket.send_to(&data, addr)
+                })?
+            }
+        };
+        Ok(json!({"sent": sent}))
+    }
+
+    pub(crate) fn op_udp_recvfrom(&mut self, args: &Args) -> R<Value> {
+        let entry = self.entry(args)?;
+        let socket = match &entry.kind {
+            Kind::Udp(s) => s,
+            other => return Err(not_offered(other, "UDP receive")),
+        };
+        let timeout = args.timeout()?;
+        let max = args.int("max")?;
+        if max < 0 {
+            return Err(bad("max must be >= 0"));
+        }
+        // std's recv_from does not report MSG_TRUNC: a buffer one byte longer than `max`
+        // tells whether the datagram was longer (the kernel discards the rest either way).
+        let max = (max as u64).min(MAX_DATAGRAM as u64) as usize;
+        let mut buffer = vec![0u8; max + 1];
+        let (n, peer) = waiting(
+            socket.as_raw_fd(),
+            libc::POLLIN,
+            timeout,
+            "recv_from",
+            || socket.recv_from(&mut buffer),
+        )?;
+        Ok(json!({
+            "data": BASE64.encode(&buffer[..n.min(max)]),
+            "peer": address_json(peer),
+            "truncated": n > max,
+        }))
+    }
+}

@@ -1,0 +1,61 @@
+//! The features `hello` declares: fixed ones, plus what this host allows (IPv6 on `[::1]`,
+//! raw and ping ICMP sockets), probed once at start-up.
+
+use crate::args::{domain, Family};
+use socket2::{Protocol, Socket, Type};
+use std::net::UdpSocket;
+
+pub(crate) fn host_features() -> Vec<String> {
+    let ipv6 = UdpSocket::bind("[::1]:0").is_ok();
+    let mut features: Vec<&str> = vec![
+        "tcp",
+        "udp",
+        "ipv4",
+        "tcp.socket",
+        "tcp.bind-connect",
+        "stream.shutdown",
+        "stream.abort",
+        "nonblocking",
+    ];
+    if ipv6 {
+        features.extend(["ipv6", "ipv4-mapped"]);
+    }
+    let families: &[Family] = if ipv6 {
+        &[Family::V4, Family::V6]
+    } else {
+        &[Family::V4]
+    };
+    let can_open = |ty: Type| {
+        families.iter().all(|&f| {
+            let protocol = if f == Family::V4 {
+                Protocol::ICMPV4
+            } else {
+                Protocol::ICMPV6
+            };
+            Socket::new(domain(f), ty, Some(protocol)).is_ok()
+        })
+    };
+    if can_open(Type::RAW) {
+        features.push("raw"); // needs CAP_NET_RAW
+    }
+    if can_open(Type::DGRAM) {
+        features.push("ping-socket"); // needs net.ipv4.ping_group_range to include us
+    }
+    for option in [
+        "reuseaddr",
+        "reuseport",
+        "nodelay",
+        "keepalive",
+        "linger",
+        "rcvbuf",
+        "sndbuf",
+        "broadcast",
+        "ttl",
+    ] {
+        features.push(Box::leak(format!("opt.{option}").into_boxed_str()));
+    }
+    if ipv6 {
+        features.push("opt.v6only");
+    }
+    features.into_iter().map(String::from).collect()
+}

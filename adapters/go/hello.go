@@ -1,0 +1,58 @@
+// The hello operation: what this adapter declares, probed once at start-up.
+
+package main
+
+import (
+	"net"
+	"runtime"
+
+	"golang.org/x/net/icmp"
+)
+
+const protocolVersion = "1.1"
+
+func canListen(netw, addr string) bool {
+	c, err := net.ListenPacket(netw, addr)
+	if err != nil {
+		return false
+	}
+	c.Close()
+	return true
+}
+
+func canPing(netw, addr string) bool {
+	c, err := icmp.ListenPacket(netw, addr)
+	if err != nil {
+		return false
+	}
+	c.Close()
+	return true
+}
+
+func helloResult() map[string]any {
+	features := []string{"tcp", "udp", "ipv4", "tcp.bind-connect", "stream.shutdown", "stream.abort",
+		"nonblocking", "opt.reuseaddr", "opt.reuseport", "opt.nodelay", "opt.keepalive", "opt.linger",
+		"opt.rcvbuf", "opt.sndbuf", "opt.broadcast", "opt.ttl"}
+	ipv6 := false
+	if l, err := net.Listen("tcp6", "[::1]:0"); err == nil {
+		l.Close()
+		ipv6 = true
+		features = append(features, "ipv6", "opt.v6only")
+	}
+	rawOK := canListen("ip4:icmp", "0.0.0.0") && (!ipv6 || canListen("ip6:ipv6-icmp", "::"))
+	if rawOK {
+		features = append(features, "raw")
+	}
+	if canPing("udp4", "0.0.0.0") && (!ipv6 || canPing("udp6", "::")) {
+		features = append(features, "ping-socket")
+	}
+	return map[string]any{
+		"protocol":       protocolVersion,
+		"implementation": "go-net",
+		"version":        runtime.Version(),
+		"language":       "go",
+		"features":       features,
+	}
+}
+
+func (ad *adapter) opHello(a args) (result, error) { return ad.hello, nil }

@@ -1,0 +1,109 @@
+// The handle table: one entry per socket, whatever net type holds it.
+
+package main
+
+import (
+	"net"
+	"syscall"
+
+	"golang.org/x/net/icmp"
+)
+
+type kind int
+
+const (
+	kListener kind = iota
+	kConn
+	kUDP
+	kRaw
+	kPing
+)
+
+type sock struct {
+	kind    kind
+	family  int // 4 or 6
+	ln      *net.TCPListener
+	tc      *net.TCPConn
+	uc      *net.UDPConn
+	ic      *net.IPConn
+	pc      *icmp.PacketConn
+	applied []option // UDP: options set so far, replayed when udp.connect re-creates the socket
+}
+
+func (s *sock) close() error {
+	switch s.kind {
+	case kListener:
+		return s.ln.Close()
+	case kConn:
+		return s.tc.Close()
+	case kUDP:
+		return s.uc.Close()
+	case kRaw:
+		return s.ic.Close()
+	case kPing:
+		return s.pc.Close()
+	}
+	return nil
+}
+
+func (s *sock) syscallConn() (syscall.RawConn, error) {
+	switch s.kind {
+	case kListener:
+		return s.ln.SyscallConn()
+	case kConn:
+		return s.tc.SyscallConn()
+	case kUDP:
+		return s.uc.SyscallConn()
+	case kRaw:
+		return s.ic.SyscallConn()
+	}
+	return nil, fail("UNSUPPORTED", "x/net/icmp's PacketConn gives no access to its socket")
+}
+
+type adapter struct {
+	socks map[int64]*sock
+	next  int64
+	hello map[string]any
+}
+
+func (ad *adapter) register(s *sock) int64 {
+	ad.next++
+	ad.socks[ad.next] = s
+	return ad.next
+}
+
+func (ad *adapter) lookup(a args) (*sock, int64, error) {
+	h, err := a.intArg("handle", nil)
+	if err != nil {
+		return nil, 0, err
+	}
+	s, ok := ad.socks[h]
+	if !ok {
+		return nil, h, fail("EBADF", "no open handle %d", h)
+	}
+	return s, h, nil
+}
+
+func (ad *adapter) closeAll() {
+	for h, s := range ad.socks {
+		s.close()
+		delete(ad.socks, h)
+	}
+}
+
+func (ad *adapter) opReset(a args) (result, error) {
+	ad.closeAll()
+	return result{}, nil
+}
+
+func (ad *adapter) opClose(a args) (result, error) {
+	s, h, err := ad.lookup(a)
+	if err != nil {
+		return nil, err
+	}
+	delete(ad.socks, h)
+	if err := s.close(); err != nil {
+		return nil, translate(err, "close", 0)
+	}
+	return result{}, nil
+}

@@ -1,0 +1,80 @@
+package sockspec;
+
+import java.net.PortUnreachableException;
+import java.nio.channels.AlreadyBoundException;
+import java.nio.channels.AlreadyConnectedException;
+import java.nio.channels.ClosedChannelException;
+import java.nio.channels.ConnectionPendingException;
+import java.nio.channels.NoConnectionPendingException;
+import java.nio.channels.NotYetBoundException;
+import java.nio.channels.NotYetConnectedException;
+import java.nio.channels.UnresolvedAddressException;
+import java.nio.channels.UnsupportedAddressTypeException;
+
+/**
+ * Errno names for java.nio's exceptions. java.nio does not expose errno: exceptions are
+ * mapped by type and by the strerror text the JDK puts in their message; anything unknown
+ * is EIO with the exception in the message. README.md lists the table.
+ */
+final class Errnos {
+    private Errnos() {
+    }
+
+    /*
+     * The JDK builds socket exception messages from strerror(3) (sun.nio.ch.Net /
+     * NET_ThrowNew / JNU_ThrowIOExceptionWithLastError), and a few from its own text
+     * ("Connection reset"). Matched as substrings, first match wins, so longer texts first.
+     */
+    static final String[][] ERRNO_BY_MESSAGE = {
+        {"Connection refused", "ECONNREFUSED"},
+        {"Connection reset", "ECONNRESET"}, // "Connection reset" and "Connection reset by peer"
+        {"Broken pipe", "EPIPE"},
+        {"Address already in use", "EADDRINUSE"},
+        {"Cannot assign requested address", "EADDRNOTAVAIL"},
+        {"Message too long", "EMSGSIZE"},
+        {"Protocol family unavailable", "EAFNOSUPPORT"},
+        {"Address family not supported", "EAFNOSUPPORT"},
+        {"Network is unreachable", "ENETUNREACH"},
+        {"No route to host", "EHOSTUNREACH"},
+        {"Connection timed out", "ETIMEDOUT"},
+        {"Transport endpoint is not connected", "ENOTCONN"},
+        {"Transport endpoint is already connected", "EISCONN"},
+        {"Destination address required", "EDESTADDRREQ"},
+        {"Permission denied", "EACCES"},
+        {"Operation not permitted", "EPERM"},
+        {"Invalid argument", "EINVAL"},
+        {"Bad file descriptor", "EBADF"},
+        {"Protocol not available", "ENOPROTOOPT"},
+        {"Operation not supported", "EOPNOTSUPP"},
+        {"No buffer space available", "ENOBUFS"},
+        {"Resource temporarily unavailable", "EAGAIN"},
+    };
+
+    /** The protocol error for e; context (the failing call) prefixes the message. */
+    static OpError errorOf(Throwable e, String context) {
+        if (e instanceof OpError) return (OpError) e;
+        String text = e.getMessage() == null ? e.getClass().getSimpleName()
+                                             : e.getClass().getSimpleName() + ": " + e.getMessage();
+        String message = context + ": " + text;
+        // by type first: these exceptions are raised by java.nio itself, without a syscall
+        if (e instanceof ClosedChannelException) return new OpError("EBADF", message);
+        if (e instanceof NotYetConnectedException) return new OpError("ENOTCONN", message);
+        if (e instanceof NotYetBoundException) return new OpError("EINVAL", message);
+        if (e instanceof AlreadyConnectedException) return new OpError("EISCONN", message);
+        if (e instanceof AlreadyBoundException) return new OpError("EINVAL", message);
+        if (e instanceof ConnectionPendingException) return new OpError("EALREADY", message);
+        if (e instanceof NoConnectionPendingException) return new OpError("EINVAL", message);
+        if (e instanceof UnsupportedAddressTypeException) return new OpError("EAFNOSUPPORT", message);
+        if (e instanceof UnresolvedAddressException) return new OpError("EINVAL", message);
+        if (e instanceof PortUnreachableException) return new OpError("ECONNREFUSED", message);
+        if (e.getMessage() != null) {
+            String m = e.getMessage();
+            for (String[] row : ERRNO_BY_MESSAGE) {
+                if (m.contains(row[0])) return new OpError(row[1], message);
+            }
+        }
+        if (e instanceof UnsupportedOperationException) return new OpError("EAFNOSUPPORT", message);
+        if (e instanceof IllegalArgumentException) return new OpError("EINVAL", message);
+        return new OpError("EIO", message);
+    }
+}

@@ -1,0 +1,58 @@
+package sockspec;
+
+import java.io.IOException;
+import java.net.StandardProtocolFamily;
+import java.nio.channels.NetworkChannel;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/** The open sockets by handle number. */
+final class Handles {
+    /** One open socket: its channel and the family it was opened with. */
+    static final class Sock {
+        final NetworkChannel channel;
+        final StandardProtocolFamily family;
+
+        Sock(NetworkChannel channel, StandardProtocolFamily family) {
+            this.channel = channel;
+            this.family = family;
+        }
+    }
+
+    private final Map<Long, Sock> table = new LinkedHashMap<>();
+    private long nextHandle = 1; // never reused (docs/protocol.md §2.1)
+
+    long register(NetworkChannel channel, StandardProtocolFamily family) {
+        long handle = nextHandle++;
+        table.put(handle, new Sock(channel, family));
+        return handle;
+    }
+
+    /** The socket named by the request's "handle"; EBADF if unknown or closed. */
+    Sock get(Args args) throws OpError {
+        long handle = args.integer("handle");
+        Sock s = table.get(handle);
+        if (s == null) throw new OpError("EBADF", "no open handle " + handle);
+        return s;
+    }
+
+    void remove(long handle) {
+        table.remove(handle);
+    }
+
+    void closeAll() {
+        List<Sock> all = new ArrayList<>(table.values());
+        table.clear();
+        for (Sock s : all) closeQuietly(s.channel);
+    }
+
+    static void closeQuietly(NetworkChannel channel) {
+        try {
+            channel.close();
+        } catch (IOException ignored) {
+            // nothing to report: the handle is gone either way
+        }
+    }
+}

@@ -1,0 +1,118 @@
+package sockspec;
+
+import static sockspec.Errnos.errorOf;
+import static sockspec.OpError.bad;
+import static sockspec.OpError.unsupported;
+
+import com.google.gson.JsonElement;
+import com.google.gson.JsonNull;
+import com.google.gson.JsonObject;
+import com.google.gson.JsonPrimitive;
+
+import java.io.IOException;
+import java.net.SocketOption;
+import java.net.StandardSocketOptions;
+import java.nio.channels.NetworkChannel;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/** Socket options by protocol name, through java.net.StandardSocketOptions; opt.set / opt.get. */
+final class Options {
+    private Options() {
+    }
+
+    static final Map<String, SocketOption<?>> OPTIONS = new LinkedHashMap<>();
+
+    static {
+        OPTIONS.put("reuseaddr", StandardSocketOptions.SO_REUSEADDR);
+        OPTIONS.put("reuseport", StandardSocketOptions.SO_REUSEPORT);
+        OPTIONS.put("nodelay", StandardSocketOptions.TCP_NODELAY);
+        OPTIONS.put("keepalive", StandardSocketOptions.SO_KEEPALIVE);
+        OPTIONS.put("linger", StandardSocketOptions.SO_LINGER);
+        OPTIONS.put("rcvbuf", StandardSocketOptions.SO_RCVBUF);
+        OPTIONS.put("sndbuf", StandardSocketOptions.SO_SNDBUF);
+        OPTIONS.put("broadcast", StandardSocketOptions.SO_BROADCAST);
+        // "v6only" and "ttl" have no StandardSocketOptions (nor jdk.net) counterpart: UNSUPPORTED
+    }
+
+    static SocketOption<?> option(NetworkChannel channel, String name) throws OpError {
+        SocketOption<?> opt = OPTIONS.get(name);
+        if (opt == null) throw unsupported("option '" + name + "' has no java.net.StandardSocketOptions counterpart");
+        if (!channel.supportedOptions().contains(opt))
+            throw unsupported(channel.getClass().getSuperclass().getSimpleName() + " does not support " + opt.name());
+        return opt;
+    }
+
+    @SuppressWarnings("unchecked")
+    static void setOption(NetworkChannel channel, String name, JsonElement value) throws OpError {
+        SocketOption<?> opt = option(channel, name);
+        try {
+            if (opt.type() == Boolean.class) {
+                if (value == null || !value.isJsonPrimitive() || !value.getAsJsonPrimitive().isBoolean())
+                    throw bad("option '" + name + "' takes a bool");
+                channel.setOption((SocketOption<Boolean>) opt, value.getAsBoolean());
+            } else if (opt == StandardSocketOptions.SO_LINGER) {
+                int seconds;
+                if (value == null || value.isJsonNull()) seconds = -1; // off
+                else if (Args.isInteger(value)) seconds = clampInt(value.getAsString());
+                else throw bad("option 'linger' takes null or integer seconds");
+                channel.setOption(StandardSocketOptions.SO_LINGER, seconds);
+            } else {
+                if (value == null || !Args.isInteger(value)) throw bad("option '" + name + "' takes an integer");
+                channel.setOption((SocketOption<Integer>) opt, clampInt(value.getAsString()));
+            }
+        } catch (IOException | RuntimeException e) {
+            throw errorOf(e, "setOption " + opt.name());
+        }
+    }
+
+    static int clampInt(String text) throws OpError {
+        try {
+            return Integer.parseInt(text);
+        } catch (NumberFormatException e) {
+            throw new OpError("EINVAL", "value out of range: " + text);
+        }
+    }
+
+    static JsonElement getOption(NetworkChannel channel, String name) throws OpError {
+        SocketOption<?> opt = option(channel, name);
+        Object value;
+        try {
+            value = channel.getOption(opt);
+        } catch (IOException | RuntimeException e) {
+            throw errorOf(e, "getOption " + opt.name());
+        }
+        if (opt == StandardSocketOptions.SO_LINGER) {
+            int seconds = (Integer) value;
+            return seconds < 0 ? JsonNull.INSTANCE : new JsonPrimitive(seconds);
+        }
+        if (value instanceof Boolean) return new JsonPrimitive((Boolean) value);
+        return new JsonPrimitive((Integer) value);
+    }
+
+    /** The "options" argument of tcp.listen / tcp.socket / tcp.connect / udp.bind, before bind. */
+    static void applyOptions(NetworkChannel channel, JsonObject options) throws OpError {
+        if (options == null) return;
+        for (Map.Entry<String, JsonElement> e : options.entrySet()) setOption(channel, e.getKey(), e.getValue());
+    }
+
+    // ---- operations --------------------------------------------------------------------
+
+    static JsonObject opSet(Handles handles, Args args) throws OpError {
+        Handles.Sock s = handles.get(args);
+        String name = args.string("name");
+        if (!args.raw.has("value")) throw bad("missing argument 'value'");
+        JsonElement value = args.raw.get("value");
+        if (!value.isJsonNull() && !value.isJsonPrimitive()) throw bad("argument 'value' has the wrong type");
+        if (value.isJsonPrimitive() && value.getAsJsonPrimitive().isString()) throw bad("argument 'value' has the wrong type");
+        setOption(s.channel, name, value);
+        return new JsonObject();
+    }
+
+    static JsonObject opGet(Handles handles, Args args) throws OpError {
+        Handles.Sock s = handles.get(args);
+        JsonObject o = new JsonObject();
+        o.add("value", getOption(s.channel, args.string("name")));
+        return o;
+    }
+}

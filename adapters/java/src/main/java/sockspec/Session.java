@@ -1,0 +1,72 @@
+package sockspec;
+
+import com.google.gson.JsonArray;
+import com.google.gson.JsonObject;
+
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.StandardProtocolFamily;
+import java.net.StandardSocketOptions;
+import java.nio.channels.DatagramChannel;
+import java.util.ArrayList;
+import java.util.List;
+
+/** hello (protocol version and the features this JDK can do), reset and close. */
+final class Session {
+    static final String PROTOCOL_VERSION = "1.1";
+
+    private final Handles handles;
+    private List<String> features;
+
+    Session(Handles handles) {
+        this.handles = handles;
+    }
+
+    /** Probed once: SO_REUSEPORT is listed only where the JDK supports it, ipv6 needs ::1. */
+    List<String> features() {
+        if (features != null) return features;
+        List<String> f = new ArrayList<>(List.of(
+            "tcp", "udp", "ipv4", "tcp.socket", "tcp.bind-connect", "stream.shutdown", "stream.abort",
+            "nonblocking", "opt.reuseaddr", "opt.nodelay", "opt.keepalive", "opt.linger",
+            "opt.rcvbuf", "opt.sndbuf", "opt.broadcast"));
+        try (DatagramChannel probe = DatagramChannel.open(StandardProtocolFamily.INET)) {
+            if (probe.supportedOptions().contains(StandardSocketOptions.SO_REUSEPORT)) f.add("opt.reuseport");
+        } catch (IOException | RuntimeException e) {
+            // no SO_REUSEPORT then
+        }
+        try (DatagramChannel probe = DatagramChannel.open(StandardProtocolFamily.INET6)) {
+            probe.bind(new InetSocketAddress(InetAddress.getByName("::1"), 0));
+            f.add(2, "ipv6");
+        } catch (IOException | RuntimeException e) {
+            // no usable IPv6 loopback
+        }
+        features = f;
+        return f;
+    }
+
+    JsonObject hello(Args args) {
+        JsonObject o = new JsonObject();
+        o.addProperty("protocol", PROTOCOL_VERSION);
+        o.addProperty("implementation", "java-nio");
+        o.addProperty("version", System.getProperty("java.runtime.version") + " ("
+            + System.getProperty("java.vm.vendor") + ", java.nio.channels)");
+        o.addProperty("language", "java");
+        JsonArray list = new JsonArray();
+        for (String f : features()) list.add(f);
+        o.add("features", list);
+        return o;
+    }
+
+    JsonObject reset(Args args) {
+        handles.closeAll();
+        return new JsonObject();
+    }
+
+    JsonObject close(Args args) throws OpError {
+        Handles.Sock s = handles.get(args);
+        handles.remove(args.integer("handle"));
+        Handles.closeQuietly(s.channel);
+        return new JsonObject();
+    }
+}

@@ -78,6 +78,9 @@ class AsyncioAdapter:
         return asyncio.run_coroutine_threadsafe(self._dispatch(request), self._loop).result()
 
     async def _dispatch(self, request: Any) -> dict:
+        # Let the loop's pending I/O callbacks run first, so that the request acts after all
+        # that reached the process before it did (as code in an asyncio program would).
+        await asyncio.sleep(0)
         request_id = request.get("id") if isinstance(request, dict) else None
         try:
             if not isinstance(request, dict) or not isinstance(request.get("op"), str):

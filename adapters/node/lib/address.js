@@ -1,0 +1,58 @@
+// Addresses: numeric host checks, the protocol's {host, port} form, addr.local/addr.peer.
+
+'use strict';
+
+const net = require('net');
+const { OpError, asOpError } = require('./errors');
+const { lookup } = require('./handles');
+
+// A numeric host valid for the family and a port in range; never resolves names.
+function checkAddress(family, host, port) {
+  const ok = family === 'ipv4' ? net.isIPv4(host) : net.isIPv6(host);
+  if (!ok) throw new OpError('EINVAL', `not a numeric address for this family: ${host}`);
+  if (port < 0 || port > 65535) throw new OpError('EINVAL', `port out of range: ${port}`);
+}
+
+function address(host, port) {
+  return { host, port };
+}
+
+const ops = {};
+
+ops['addr.local'] = (args) => {
+  const state = lookup(args);
+  if (state.kind === 'server') {
+    const a = state.server.address();
+    if (!a) throw new OpError('EBADF', 'getsockname: listener closed');
+    return address(a.address, a.port);
+  }
+  if (state.kind === 'udp') {
+    try {
+      const a = state.sock.address();
+      return address(a.address, a.port);
+    } catch (err) {
+      throw asOpError(err, 'getsockname');
+    }
+  }
+  const sock = state.sock;
+  if (sock.localAddress === undefined) throw new OpError('EINVAL', 'getsockname: Node reports no local address');
+  return address(sock.localAddress, sock.localPort);
+};
+
+ops['addr.peer'] = (args) => {
+  const state = lookup(args);
+  if (state.kind === 'server') throw new OpError('ENOTCONN', 'getpeername: a net.Server has no peer');
+  if (state.kind === 'udp') {
+    try {
+      const a = state.sock.remoteAddress();
+      return address(a.address, a.port);
+    } catch (err) {
+      throw asOpError(err, 'getpeername');
+    }
+  }
+  const sock = state.sock;
+  if (sock.remoteAddress === undefined) throw new OpError('ENOTCONN', 'getpeername: not connected');
+  return address(sock.remoteAddress, sock.remotePort);
+};
+
+module.exports = { checkAddress, address, ops };

@@ -3,6 +3,7 @@ toolchains as skips, and every shipped adapter passing the ADAPTER area."""
 
 import shutil
 import textwrap
+import threading
 from pathlib import Path
 
 import pytest
@@ -142,3 +143,17 @@ def test_whole_suite_passes_against_the_c_adapter_in_parallel(pytester):
     result = run_suite(pytester, "-n", "2", "--target", "c")
     outcomes = result.parseoutcomes()
     assert outcomes.get("passed", 0) > 100 and "failed" not in outcomes and "errors" not in outcomes, outcomes
+
+
+def test_an_in_process_adapter_leaves_no_thread_behind():
+    """Targets restart after faults: each start of the asyncio adapter must clean up its loop
+    thread and the transport's worker when closed."""
+    before = {t.ident for t in threading.enumerate()}
+    for _ in range(3):
+        target = make_target(parse_target("asyncio"), grace=1.0)
+        assert "tcp" in target.info.features
+        target.close()
+    for thread in threading.enumerate():  # stopped threads end on their own; give them their deadline
+        if thread.ident not in before:
+            thread.join(timeout=5)
+    assert not [t.name for t in threading.enumerate() if t.ident not in before]

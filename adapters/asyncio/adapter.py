@@ -72,6 +72,15 @@ class AsyncioAdapter:
         self._ids = itertools.count(1)  # handles are never reused (docs/protocol.md §2.1)
         self.features = _features()
 
+    def shutdown(self) -> None:
+        """Stop the loop and its thread (the suite calls this when it is done with the adapter)."""
+        if self._loop.is_closed():
+            return
+        asyncio.run_coroutine_threadsafe(self.op_reset(Args({})), self._loop).result(timeout=5)
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(timeout=5)
+        self._loop.close()
+
     # -- message level ------------------------------------------------------------------------
 
     def handle(self, request: dict) -> dict:

@@ -88,11 +88,11 @@ def _as_tuple(kind: type | tuple[type, ...]) -> tuple[type, ...]:
     return kind if isinstance(kind, tuple) else (kind,)
 
 
-def _address(sockaddr: tuple) -> dict:
+def address_of(sockaddr: tuple) -> dict:
     return {"host": sockaddr[0], "port": sockaddr[1]}
 
 
-def _sockaddr(family: int, host: str, port: int) -> tuple:
+def numeric_sockaddr(family: int, host: str, port: int) -> tuple:
     """Validate a numeric host for the family; never resolve names (no DNS, ever)."""
     try:
         socket.inet_pton(family, host)
@@ -101,6 +101,36 @@ def _sockaddr(family: int, host: str, port: int) -> tuple:
     if not 0 <= port <= 65535:
         raise OpError("EINVAL", f"port out of range: {port}")
     return (host, port) if family == socket.AF_INET else (host, port, 0, 0)
+
+
+def family_of(args: Args) -> int:
+    name = args.get("family", str)
+    if name not in FAMILIES:
+        raise BadRequest(f"unknown family {name!r}")
+    return FAMILIES[name]
+
+
+def new_socket(family: int, kind: int, options: dict, protocol: int = 0) -> socket.socket:
+    """A non-blocking socket with ``options`` applied in the order given (before any bind)."""
+    sock = _call(socket.socket, family, kind, protocol, context="socket")
+    sock.setblocking(False)  # waiting is done by _waiting, with the operation's own timeout
+    try:
+        for name, value in options.items():
+            set_option(sock, name, value)
+    except BaseException:
+        sock.close()
+        raise
+    return sock
+
+
+def parse_request(request: Any) -> tuple[str, Args]:
+    """The name of the ``op_*`` method that performs a request, and its arguments."""
+    if not isinstance(request, dict) or not isinstance(request.get("op"), str):
+        raise BadRequest("a request is an object with a string 'op'")
+    method = _OPERATIONS.get(request["op"])
+    if method is None:
+        raise OpError(UNSUPPORTED, f"unknown operation {request['op']!r}")
+    return method, Args(request.get("args"))
 
 
 class ReferenceAdapter:
@@ -119,17 +149,12 @@ class ReferenceAdapter:
     def handle(self, request: dict) -> dict:
         request_id = request.get("id") if isinstance(request, dict) else None
         try:
-            if not isinstance(request, dict) or not isinstance(request.get("op"), str):
-                raise BadRequest("a request is an object with a string 'op'")
-            method = _OPERATIONS.get(request["op"])
-            if method is None:
-                raise OpError(UNSUPPORTED, f"unknown operation {request['op']!r}")
-            result = getattr(self, method)(Args(request.get("args")))
-            return {"id": request_id, "ok": True, "result": result}
+            method, args = parse_request(request)
+            return {"id": request_id, "ok": True, "result": getattr(self, method)(args)}
         except OpError as exc:
-            return _error(request_id, exc.code, exc.message)
+            return error_response(request_id, exc.code, exc.message)
         except BadRequest as exc:
-            return _error(request_id, BADREQUEST, str(exc))
+            return error_response(request_id, BADREQUEST, str(exc))
 
     def close_all(self) -> None:
         sockets, self._sockets = self._sockets, {}
@@ -150,23 +175,8 @@ class ReferenceAdapter:
         except KeyError:
             raise OpError("EBADF", f"no open handle {handle}") from None
 
-    @staticmethod
-    def _family(args: Args) -> int:
-        name = args.get("family", str)
-        if name not in FAMILIES:
-            raise BadRequest(f"unknown family {name!r}")
-        return FAMILIES[name]
-
     def _new_socket(self, family: int, kind: int, options: dict) -> socket.socket:
-        sock = socket.socket(family, kind)
-        sock.setblocking(False)  # waiting is done by _waiting, with the operation's own timeout
-        try:
-            for name, value in options.items():
-                _set_option(sock, name, value)
-        except BaseException:
-            sock.close()
-            raise
-        return sock
+        return new_socket(family, kind, options)
 
     @staticmethod
     def _options(args: Args) -> dict:
@@ -196,8 +206,8 @@ class ReferenceAdapter:
     # -- stream ------------------------------------------------------------------------
 
     def op_tcp_listen(self, args: Args) -> dict:
-        family = self._family(args)
-        address = _sockaddr(family, args.get("host", str), args.get("port", int, 0))
+        family = family_of(args)
+        address = numeric_sockaddr(family, args.get("host", str), args.get("port", int, 0))
         backlog = args.get("backlog", int, 128)
         sock = self._new_socket(family, socket.SOCK_STREAM, self._options(args))
         try:
@@ -206,22 +216,22 @@ class ReferenceAdapter:
         except BaseException:
             sock.close()
             raise
-        return {"handle": self._register(sock), "local": _address(sock.getsockname())}
+        return {"handle": self._register(sock), "local": address_of(sock.getsockname())}
 
     def op_tcp_socket(self, args: Args) -> dict:
-        sock = self._new_socket(self._family(args), socket.SOCK_STREAM, self._options(args))
+        sock = self._new_socket(family_of(args), socket.SOCK_STREAM, self._options(args))
         return {"handle": self._register(sock)}
 
     def op_tcp_connect(self, args: Args) -> dict:
-        family = self._family(args)
-        address = _sockaddr(family, args.get("host", str), args.get("port", int))
+        family = family_of(args)
+        address = numeric_sockaddr(family, args.get("host", str), args.get("port", int))
         bind = args.get("bind", dict, None)
         timeout = args.timeout()
         sock = self._new_socket(family, socket.SOCK_STREAM, self._options(args))
         try:
             if bind is not None:
                 local = Args(bind)
-                _call(sock.bind, _sockaddr(family, local.get("host", str), local.get("port", int, 0)), context="bind")
+                _call(sock.bind, numeric_sockaddr(family, local.get("host", str), local.get("port", int, 0)), context="bind")
             _connect(sock, address, timeout)
         except BaseException:
             sock.close()
@@ -267,19 +277,19 @@ class ReferenceAdapter:
     # -- datagram ----------------------------------------------------------------------
 
     def op_udp_bind(self, args: Args) -> dict:
-        family = self._family(args)
-        address = _sockaddr(family, args.get("host", str), args.get("port", int, 0))
+        family = family_of(args)
+        address = numeric_sockaddr(family, args.get("host", str), args.get("port", int, 0))
         sock = self._new_socket(family, socket.SOCK_DGRAM, self._options(args))
         try:
             _call(sock.bind, address, context="bind")
         except BaseException:
             sock.close()
             raise
-        return {"handle": self._register(sock), "local": _address(sock.getsockname())}
+        return {"handle": self._register(sock), "local": address_of(sock.getsockname())}
 
     def op_udp_connect(self, args: Args) -> dict:
         sock = self._socket(args)
-        _call(sock.connect, _sockaddr(sock.family, args.get("host", str), args.get("port", int)), context="connect")
+        _call(sock.connect, numeric_sockaddr(sock.family, args.get("host", str), args.get("port", int)), context="connect")
         return _endpoints(sock)
 
     def op_udp_sendto(self, args: Args) -> dict:
@@ -287,7 +297,7 @@ class ReferenceAdapter:
         host = args.get("host", str, None)
         if host is None:
             return {"sent": _waiting(sock, select.POLLOUT, args.timeout(), sock.send, data, context="send")}
-        address = _sockaddr(sock.family, host, args.get("port", int))
+        address = numeric_sockaddr(sock.family, host, args.get("port", int))
         return {"sent": _waiting(sock, select.POLLOUT, args.timeout(), sock.sendto, data, address, context="sendto")}
 
     def op_udp_recvfrom(self, args: Args) -> dict:
@@ -298,14 +308,14 @@ class ReferenceAdapter:
         data, _, flags, sender = _waiting(sock, select.POLLIN, args.timeout(), sock.recvmsg, size, context="recvmsg")
         return {
             "data": encode_bytes(data),
-            "peer": _address(sender),
+            "peer": address_of(sender),
             "truncated": bool(flags & socket.MSG_TRUNC),
         }
 
     # -- raw sockets and ICMP (protocol 1.1) ------------------------------------------------
 
     def op_raw_open(self, args: Args) -> dict:
-        family = self._family(args)
+        family = family_of(args)
         protocol = args.get("protocol", str)
         expected = "icmp" if family == socket.AF_INET else "icmpv6"
         if protocol != expected:
@@ -315,19 +325,11 @@ class ReferenceAdapter:
             raise BadRequest("kind is 'raw' or 'ping'")
         number = socket.IPPROTO_ICMP if family == socket.AF_INET else socket.IPPROTO_ICMPV6
         sock_type = socket.SOCK_RAW if kind == "raw" else socket.SOCK_DGRAM
-        sock = _call(socket.socket, family, sock_type, number, context="socket")
-        sock.setblocking(False)
-        try:
-            for name, value in self._options(args).items():
-                _set_option(sock, name, value)
-        except BaseException:
-            sock.close()
-            raise
-        return {"handle": self._register(sock)}
+        return {"handle": self._register(new_socket(family, sock_type, self._options(args), number))}
 
     def op_raw_send(self, args: Args) -> dict:
         sock, data = self._socket(args), args.data()
-        address = _sockaddr(sock.family, args.get("host", str), 0)
+        address = numeric_sockaddr(sock.family, args.get("host", str), 0)
         return {"sent": _waiting(sock, select.POLLOUT, args.timeout(), sock.sendto, data, address, context="sendto")}
 
     def op_raw_recv(self, args: Args) -> dict:
@@ -339,17 +341,17 @@ class ReferenceAdapter:
     # -- addresses and options -----------------------------------------------------------
 
     def op_addr_local(self, args: Args) -> dict:
-        return _address(_call(self._socket(args).getsockname, context="getsockname"))
+        return address_of(_call(self._socket(args).getsockname, context="getsockname"))
 
     def op_addr_peer(self, args: Args) -> dict:
-        return _address(_call(self._socket(args).getpeername, context="getpeername"))
+        return address_of(_call(self._socket(args).getpeername, context="getpeername"))
 
     def op_opt_set(self, args: Args) -> dict:
-        _set_option(self._socket(args), args.get("name", str), args.get("value", (bool, int, type(None))))
+        set_option(self._socket(args), args.get("name", str), args.get("value", (bool, int, type(None))))
         return {}
 
     def op_opt_get(self, args: Args) -> dict:
-        return {"value": _get_option(self._socket(args), args.get("name", str))}
+        return {"value": get_option(self._socket(args), args.get("name", str))}
 
 
 def _waiting(sock: socket.socket, events: int, timeout: float, function: Callable, *args: Any,
@@ -377,7 +379,7 @@ def _waiting(sock: socket.socket, events: int, timeout: float, function: Callabl
             raise OpError("ETIMEDOUT", f"{context}: timed out after {timeout:g} s")
 
 
-def _error(request_id: Any, code: str, message: str) -> dict:
+def error_response(request_id: Any, code: str, message: str) -> dict:
     return {"id": request_id, "ok": False, "error": {"code": code, "message": message}}
 
 
@@ -404,7 +406,7 @@ def _connect(sock: socket.socket, address: tuple, timeout: float) -> None:
 
 
 def _endpoints(sock: socket.socket) -> dict:
-    return {"local": _address(sock.getsockname()), "peer": _address(sock.getpeername())}
+    return {"local": address_of(sock.getsockname()), "peer": address_of(sock.getpeername())}
 
 
 def _ttl_option(sock: socket.socket) -> tuple[int, int]:
@@ -413,7 +415,7 @@ def _ttl_option(sock: socket.socket) -> tuple[int, int]:
     return socket.IPPROTO_IP, socket.IP_TTL
 
 
-def _set_option(sock: socket.socket, name: str, value: Any) -> None:
+def set_option(sock: socket.socket, name: str, value: Any) -> None:
     if name in _BOOL_OPTIONS:
         if not isinstance(value, bool):
             raise BadRequest(f"option {name!r} takes a bool")
@@ -432,7 +434,7 @@ def _set_option(sock: socket.socket, name: str, value: Any) -> None:
         raise OpError(UNSUPPORTED, f"unknown option {name!r}")
 
 
-def _get_option(sock: socket.socket, name: str) -> Any:
+def get_option(sock: socket.socket, name: str) -> Any:
     if name in _BOOL_OPTIONS:
         return bool(_call(sock.getsockopt, *_BOOL_OPTIONS[name], context=f"getsockopt {name}"))
     if name in _INT_OPTIONS or name == "ttl":
@@ -454,7 +456,7 @@ def _host_features() -> set[str]:
         features.discard("ping-socket")  # net.ipv4.ping_group_range excludes us
     if "reuseport" not in _BOOL_OPTIONS:
         features.discard("opt.reuseport")
-    if not _ipv6_loopback_usable():
+    if not ipv6_loopback_usable():
         features -= {"ipv6", "ipv4-mapped", "opt.v6only"}
     return features
 
@@ -467,7 +469,7 @@ def _can_open(family: int, kind: int, protocol: int) -> bool:
     return True
 
 
-def _ipv6_loopback_usable() -> bool:
+def ipv6_loopback_usable() -> bool:
     if not socket.has_ipv6:
         return False
     try:

@@ -4,7 +4,6 @@ summary.json, a screenshot of each kept beside the report."""
 
 import json
 import shutil
-from pathlib import Path
 
 import pytest
 

@@ -21,9 +21,11 @@ from contextlib import suppress
 from dataclasses import dataclass, field
 from typing import Any, Awaitable
 
-from reference_impl.engine import Args, BadRequest, _get_option, _set_option, _sockaddr
+from reference_impl.engine import (Args, BadRequest, address_of, error_response, family_of, get_option,
+                                   ipv6_loopback_usable, new_socket, numeric_sockaddr, parse_request,
+                                   set_option)
 from reference_impl.errors import BADREQUEST, UNSUPPORTED, OpError, from_oserror
-from reference_impl.protocol import FAMILIES, PROTOCOL_VERSION, encode_bytes
+from reference_impl.protocol import PROTOCOL_VERSION, encode_bytes
 
 _SHUTDOWN_WRITE = "write"
 
@@ -92,16 +94,15 @@ class AsyncioAdapter:
         await asyncio.sleep(0)
         request_id = request.get("id") if isinstance(request, dict) else None
         try:
-            if not isinstance(request, dict) or not isinstance(request.get("op"), str):
-                raise BadRequest("a request is an object with a string 'op'")
-            method = getattr(self, "op_" + request["op"].replace(".", "_"), None)
-            if method is None:
-                raise OpError(UNSUPPORTED, f"unknown operation {request['op']!r}")
-            return {"id": request_id, "ok": True, "result": await method(Args(request.get("args")))}
+            name, args = parse_request(request)
+            method = getattr(self, name, None)
+            if method is None:  # tcp.socket, raw.*: asyncio has none
+                raise OpError(UNSUPPORTED, f"asyncio has no way to do {request['op']!r}")
+            return {"id": request_id, "ok": True, "result": await method(args)}
         except OpError as exc:
-            return _error(request_id, exc.code, exc.message)
+            return error_response(request_id, exc.code, exc.message)
         except BadRequest as exc:
-            return _error(request_id, BADREQUEST, str(exc))
+            return error_response(request_id, BADREQUEST, str(exc))
 
     # -- helpers ------------------------------------------------------------------------------
 
@@ -120,26 +121,9 @@ class AsyncioAdapter:
         return thing
 
     @staticmethod
-    def _family(args: Args) -> int:
-        name = args.get("family", str)
-        if name not in FAMILIES:
-            raise BadRequest(f"unknown family {name!r}")
-        return FAMILIES[name]
-
-    @staticmethod
     def _prepared(family: int, kind: int, options: dict) -> socket.socket | None:
         """A socket with creation options applied (None without options: asyncio makes its own)."""
-        if not options:
-            return None
-        sock = socket.socket(family, kind)
-        sock.setblocking(False)
-        try:
-            for name, value in options.items():
-                _set_option(sock, name, value)
-        except BaseException:
-            sock.close()
-            raise
-        return sock
+        return new_socket(family, kind, options) if options else None
 
     # -- session ------------------------------------------------------------------------------
 
@@ -165,8 +149,8 @@ class AsyncioAdapter:
     # -- stream -------------------------------------------------------------------------------
 
     async def op_tcp_listen(self, args: Args) -> dict:
-        family = self._family(args)
-        host, port = _sockaddr(family, args.get("host", str), args.get("port", int, 0))[:2]
+        family = family_of(args)
+        host, port = numeric_sockaddr(family, args.get("host", str), args.get("port", int, 0))[:2]
         backlog = args.get("backlog", int, 128)
         accepted: asyncio.Queue = asyncio.Queue()
         on_connect = lambda reader, writer: accepted.put_nowait((reader, writer))  # noqa: E731
@@ -182,16 +166,16 @@ class AsyncioAdapter:
                 sock.close()
             raise from_oserror(exc, "listen") from None
         return {"handle": self._register(_Listener(server, accepted)),
-                "local": _address(server.sockets[0].getsockname())}
+                "local": address_of(server.sockets[0].getsockname())}
 
     async def op_tcp_connect(self, args: Args) -> dict:
-        family = self._family(args)
-        host, port = _sockaddr(family, args.get("host", str), args.get("port", int))[:2]
+        family = family_of(args)
+        host, port = numeric_sockaddr(family, args.get("host", str), args.get("port", int))[:2]
         bind = args.get("bind", dict, None)
         local = None
         if bind is not None:
             bind_args = Args(bind)
-            local = _sockaddr(family, bind_args.get("host", str), bind_args.get("port", int, 0))[:2]
+            local = numeric_sockaddr(family, bind_args.get("host", str), bind_args.get("port", int, 0))[:2]
         timeout = args.timeout()
         sock = self._prepared(family, socket.SOCK_STREAM, args.get("options", dict, {}))
         if sock is None:
@@ -266,8 +250,8 @@ class AsyncioAdapter:
     # -- datagram -----------------------------------------------------------------------------
 
     async def op_udp_bind(self, args: Args) -> dict:
-        family = self._family(args)
-        address = _sockaddr(family, args.get("host", str), args.get("port", int, 0))[:2]
+        family = family_of(args)
+        address = numeric_sockaddr(family, args.get("host", str), args.get("port", int, 0))[:2]
         sock = self._prepared(family, socket.SOCK_DGRAM, args.get("options", dict, {}))
         try:
             if sock is None:
@@ -281,7 +265,7 @@ class AsyncioAdapter:
                 sock.close()
             raise from_oserror(exc, "bind") from None
         return {"handle": self._register(_Datagram(transport, protocol)),
-                "local": _address(transport.get_extra_info("sockname"))}
+                "local": address_of(transport.get_extra_info("sockname"))}
 
     async def op_udp_connect(self, args: Args) -> dict:
         self._get(args, _Datagram)
@@ -290,7 +274,7 @@ class AsyncioAdapter:
     async def op_udp_sendto(self, args: Args) -> dict:
         datagram, data = self._get(args, _Datagram), args.data()
         host = args.get("host", str, None)
-        address = None if host is None else _sockaddr(
+        address = None if host is None else numeric_sockaddr(
             datagram.transport.get_extra_info("socket").family, host, args.get("port", int))[:2]
         try:
             datagram.transport.sendto(data, address)  # errors arrive later, through error_received
@@ -307,27 +291,27 @@ class AsyncioAdapter:
         if isinstance(item, OSError):
             raise from_oserror(item, "recvfrom (reported by error_received)")
         data, sender = item
-        return {"data": encode_bytes(data[:size]), "peer": _address(sender), "truncated": len(data) > size}
+        return {"data": encode_bytes(data[:size]), "peer": address_of(sender), "truncated": len(data) > size}
 
     # -- addresses and options ------------------------------------------------------------------
 
     async def op_addr_local(self, args: Args) -> dict:
-        return _address(_socket_of(self._get(args, object)).getsockname())
+        return address_of(_socket_of(self._get(args, object)).getsockname())
 
     async def op_addr_peer(self, args: Args) -> dict:
         thing = self._get(args, object)
         peer = None if isinstance(thing, _Listener) else _transport_of(thing).get_extra_info("peername")
         if peer is None:
             raise OpError("ENOTCONN", "getpeername: not connected")
-        return _address(peer)
+        return address_of(peer)
 
     async def op_opt_set(self, args: Args) -> dict:
-        _set_option(_socket_of(self._get(args, object)), args.get("name", str),
+        set_option(_socket_of(self._get(args, object)), args.get("name", str),
                     args.get("value", (bool, int, type(None))))
         return {}
 
     async def op_opt_get(self, args: Args) -> dict:
-        return {"value": _get_option(_socket_of(self._get(args, object)), args.get("name", str))}
+        return {"value": get_option(_socket_of(self._get(args, object)), args.get("name", str))}
 
 
 # -- module helpers -----------------------------------------------------------------------------
@@ -382,30 +366,16 @@ def _close(thing: Any, abort: bool) -> None:
         thing.transport.close()
 
 
-def _address(sockaddr: tuple) -> dict:
-    return {"host": sockaddr[0], "port": sockaddr[1]}
-
-
 def _endpoints(writer: asyncio.StreamWriter) -> dict:
-    return {"local": _address(writer.get_extra_info("sockname")), "peer": _address(writer.get_extra_info("peername"))}
-
-
-def _error(request_id: Any, code: str, message: str) -> dict:
-    return {"id": request_id, "ok": False, "error": {"code": code, "message": message}}
+    return {"local": address_of(writer.get_extra_info("sockname")), "peer": address_of(writer.get_extra_info("peername"))}
 
 
 def _features() -> list[str]:
-    features = ["tcp", "udp", "tcp.bind-connect", "stream.shutdown", "stream.abort", "nonblocking",
+    features = ["tcp", "udp", "ipv4", "tcp.bind-connect", "stream.shutdown", "stream.abort", "nonblocking",
                 "opt.reuseaddr", "opt.nodelay", "opt.keepalive", "opt.linger", "opt.rcvbuf", "opt.sndbuf",
                 "opt.broadcast", "opt.ttl"]
     if hasattr(socket, "SO_REUSEPORT"):
         features.append("opt.reuseport")
-    for name, family in FAMILIES.items():
-        try:
-            socket.socket(family, socket.SOCK_STREAM).close()
-        except OSError:
-            continue
-        features.append(name)
-    if "ipv6" in features:
-        features += ["ipv4-mapped", "opt.v6only"]
+    if ipv6_loopback_usable():
+        features += ["ipv6", "ipv4-mapped", "opt.v6only"]
     return sorted(features)

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from . import compliance_html, junit, summary
 
-SUMMARY, HTML, JUNIT, ALLURE = "summary.json", "compliance.html", "junit.xml", "allure/index.html"
+SUMMARY, HTML, JUNIT, ALLURE_DIR = "summary.json", "compliance.html", "junit.xml", "allure"
 
 
 @dataclass
@@ -34,7 +34,7 @@ def write_from_summary(directory: str | Path, data: dict, alluredir: str | Path 
     if alluredir:
         from .allure_html import AllureUnavailable, generate
         try:
-            written.paths.append(generate(alluredir, out / Path(ALLURE).parent))
+            written.paths.append(generate(alluredir, out / ALLURE_DIR))
         except AllureUnavailable as exc:
             written.notes.append(str(exc))
     return written
@@ -55,7 +55,3 @@ def load_summary(path: str | Path) -> dict:
         raise ValueError(f"{path}: not a sockspec summary of schema {summary.SCHEMA}")
     return data
 
-
-def rebuild(directory: str | Path, alluredir: str | Path | None = None) -> Written:
-    """Re-render every report in ``directory`` from its summary.json (after an upgrade, say)."""
-    return write_from_summary(directory, load_summary(directory), alluredir)

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from fixtures.endpoint import Endpoint
+from fixtures.features import needs_of, undeclared
 from fixtures.trace import Entry, Trace, side_by_side
 from reference_impl.errors import UNSUPPORTED, OpError
 
@@ -39,20 +40,40 @@ class Verdict:
 
 
 def execute(scenario: Callable, spec: ScenarioSpec, family: str, target_seat: str,
-            seat_transports: dict[str, Any], service_factory: Callable | None = None) -> Trace:
-    """Run the scenario once; an unexpected operation error ends it as a recorded stop."""
+            seat_transports: dict[str, Any], service_factory: Callable | None = None,
+            declared: frozenset[str] | None = None) -> Trace:
+    """Run the scenario once; an unexpected operation error ends it as a recorded stop.
+
+    ``declared``: the features the target in ``target_seat`` declared. UNSUPPORTED from it
+    for a request they all cover is a broken promise, recorded as a stop (a failure); for
+    anything else the case is not applicable.
+    """
     trace = Trace()
     endpoints = {seat: Endpoint(transport, seat, trace) for seat, transport in seat_transports.items()}
     run = Run(endpoints, family, target_seat, trace, service_factory)
     try:
         scenario(run)
     except OpError as exc:
-        if exc.code == UNSUPPORTED:
-            raise NotApplicable(f"the target answered UNSUPPORTED: {exc.message}") from None
-        trace.add_stop("", f"scenario stopped by an unexpected {exc.code} ({exc.message})")
+        if exc.code != UNSUPPORTED:
+            trace.add_stop("", f"scenario stopped by an unexpected {exc.code} ({exc.message})")
+        else:
+            _judge_unsupported(exc, trace, target_seat, declared)
     finally:
         run.release()
     return trace
+
+
+def _judge_unsupported(exc: OpError, trace: Trace, target_seat: str, declared: frozenset[str] | None) -> None:
+    seat, op, args = getattr(exc, "request", ("", "?", {}))
+    if declared is None or seat not in target_seat.split("+"):
+        raise NotApplicable(f"the target answered UNSUPPORTED: {exc.message}") from None
+    missing = undeclared(op, args, declared)
+    if missing:
+        raise NotApplicable(f"the target answered UNSUPPORTED to {op}, which needs {', '.join(missing)}, "
+                            f"not declared: {exc.message}") from None
+    covering = sorted({feature for need in needs_of(op, args) for feature in need & declared})
+    trace.add_stop(seat, f"declared {', '.join(covering)}, then answered UNSUPPORTED to {op} "
+                         f"({exc.message})")
 
 
 def grade(target_trace: Trace, reference_trace: Trace, target_label: str, rule: str) -> Verdict:

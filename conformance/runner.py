@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import pytest
 
 from fixtures import host, pingers, privilege, wire
-from fixtures.echo_service import AdapterTcpEcho, AdapterUdpEcho, ProgramEcho
+from fixtures.echo_service import ProgramEcho, ServedEcho
 from fixtures.errors import AdapterFault, TargetUnavailable
 from fixtures.pingers import PingTarget
 from fixtures.programs import ProgramTarget
@@ -56,7 +56,7 @@ def check_case(scenario, spec: ScenarioSpec, case: Case, target: Target | Progra
         return _grade_ping(scenario, spec, case, target, seats)
     if spec.isolation:
         return _grade_twin(scenario, spec, case, target, seats, needs)
-    expected = execute(scenario, spec, case.family, case.seat, _reference_seats(seats), _driven_echo(spec))
+    expected = execute(scenario, spec, case.family, case.seat, _reference_seats(seats), _served_echo(spec))
     if isinstance(target, ProgramTarget):
         actual = _run_program(scenario, spec, case, target, seats)
     else:
@@ -80,7 +80,8 @@ def _run_adapter(scenario, spec: ScenarioSpec, case: Case, target: Target, seats
         transports = _reference_seats(seats)
         for seat in case.seat.split("+"):  # "client+server": the target on both ends
             transports[seat] = target.transport()
-        actual = execute(scenario, spec, case.family, case.seat, transports, _driven_echo(spec))
+        actual = execute(scenario, spec, case.family, case.seat, transports, _served_echo(spec),
+                         declared=target.info.features)
         target.reset()  # release the target's sockets now, not at the next test
     except AdapterFault:
         target.discard()
@@ -141,12 +142,11 @@ def _check_features(case: Case, target: Target, needs: set[str]) -> None:
         pytest.skip(f"not applicable: target {case.target!r} lacks feature(s) {', '.join(sorted(missing))}")
 
 
-def _driven_echo(spec: ScenarioSpec):
-    """The echo service for adapters: the endpoint in the server seat, driven as a server."""
+def _served_echo(spec: ScenarioSpec):
+    """The echo service for adapters: the one the endpoint in the server seat serves itself."""
     if spec.echo is None:
         return None
-    service = AdapterTcpEcho if spec.echo == "tcp" else AdapterUdpEcho
-    return lambda run: service(run.server, run.family, run.host)
+    return lambda run: ServedEcho(run.server, spec.echo, run.family, run.host)
 
 
 def _all_seats(spec: ScenarioSpec) -> tuple[str, ...]:

@@ -52,7 +52,9 @@ class ScenarioSpec:
         return ("adapter", f"{self.echo}-echo") if self.echo else ("adapter",)
 
     def needs(self, family: str) -> set[str]:
-        return set(self.behaviour.needs) | FAMILY_NEEDS[family]
+        """Features the case needs; an echo scenario needs an adapter to serve echo itself."""
+        serving = {f"serve.{self.echo}"} if self.echo else set()
+        return set(self.behaviour.needs) | FAMILY_NEEDS[family] | serving
 
 
 SCENARIOS: dict[str, list[Callable]] = {}
@@ -100,7 +102,7 @@ class Run:
 
     @property
     def echo(self) -> Any:
-        """The echo service under test (a program, or the target driven as a server)."""
+        """The echo service under test (a program, or the target serving echo itself: serve.start)."""
         return self._service_under_test("echo=")
 
     @property
@@ -193,6 +195,8 @@ class Run:
         return observer
 
     def release(self) -> None:
+        if self._service is not None and hasattr(self._service, "stop"):
+            self._service.stop()
         for held in self._held:
             held.close()
         self._held.clear()

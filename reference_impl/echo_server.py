@@ -7,17 +7,23 @@ TCP: one session per accepted connection, each echoing exactly its own bytes, in
 on the client's half-close it flushes everything still owed, then closes its side. UDP:
 each datagram goes back whole to its sender, from the socket it arrived on. One thread,
 one selector: a slow or silent session never stalls the others.
+
+The same servers run inside the reference adapter (``serve.start``): ``stop`` is then the
+read end of a socket pair, and a byte written to the other end ends the loop and closes
+every socket the server owns.
 """
 
 from __future__ import annotations
 
 import argparse
+import select
 import selectors
 import signal
 import socket
 import sys
 
 READ_SIZE = 1 << 16
+MAX_OWED = 1 << 20  # stop reading a session that owes this much: back-pressure
 
 
 class _Session:
@@ -29,33 +35,47 @@ class _Session:
         self.client_done = False  # the client has shut down its write side
 
 
-def serve_tcp(listener: socket.socket) -> None:
+def serve_tcp(listener: socket.socket, stop: socket.socket | None = None) -> int:
+    """Serve until ``stop`` is readable (or forever); returns how many sessions were accepted."""
     selector = selectors.DefaultSelector()
     listener.setblocking(False)
     selector.register(listener, selectors.EVENT_READ, None)
-    while True:
-        for key, events in selector.select():
-            if key.data is None:
-                _accept(listener, selector)
-            else:
-                _service(key.data, events, selector)
+    if stop is not None:
+        selector.register(stop, selectors.EVENT_READ, "stop")
+    accepted = 0
+    try:
+        while True:
+            for key, events in selector.select():
+                if key.data == "stop":
+                    return accepted
+                if key.data is None:
+                    accepted += _accept(listener, selector)
+                else:
+                    _service(key.data, events, selector)
+    finally:
+        for key in list(selector.get_map().values()):
+            if isinstance(key.data, _Session):
+                key.data.sock.close()
+        selector.close()
 
 
-def _accept(listener: socket.socket, selector: selectors.BaseSelector) -> None:
+def _accept(listener: socket.socket, selector: selectors.BaseSelector) -> int:
+    accepted = 0
     while True:
         try:
             conn, _ = listener.accept()
         except (BlockingIOError, InterruptedError):
-            return
+            return accepted
         except OSError:  # e.g. the connection was reset before accept
-            return
+            return accepted
         conn.setblocking(False)
         selector.register(conn, selectors.EVENT_READ, _Session(conn))
+        accepted += 1
 
 
 def _service(session: _Session, events: int, selector: selectors.BaseSelector) -> None:
     try:
-        if events & selectors.EVENT_READ and not session.client_done:
+        if events & selectors.EVENT_READ and not session.client_done and len(session.owed) < MAX_OWED:
             data = session.sock.recv(READ_SIZE)
             if data:
                 session.owed += data
@@ -72,7 +92,8 @@ def _service(session: _Session, events: int, selector: selectors.BaseSelector) -
     if session.client_done and not session.owed:
         _end(session, selector)
         return
-    wanted = (0 if session.client_done else selectors.EVENT_READ) | (selectors.EVENT_WRITE if session.owed else 0)
+    reading = not session.client_done and len(session.owed) < MAX_OWED
+    wanted = (selectors.EVENT_READ if reading else 0) | (selectors.EVENT_WRITE if session.owed else 0)
     selector.modify(session.sock, wanted, session)
 
 
@@ -81,9 +102,19 @@ def _end(session: _Session, selector: selectors.BaseSelector) -> None:
     session.sock.close()
 
 
-def serve_udp(sock: socket.socket) -> None:
+def serve_udp(sock: socket.socket, stop: socket.socket | None = None) -> int:
+    """Echo every datagram until ``stop`` is readable (or forever); returns how many came."""
+    watched = [sock] if stop is None else [sock, stop]
+    echoed = 0
     while True:
-        data, sender = sock.recvfrom(65535)
+        readable, _, _ = select.select(watched, [], [])
+        if stop is not None and stop in readable:
+            return echoed
+        try:
+            data, sender = sock.recvfrom(65535)
+        except OSError:
+            continue  # an ICMP error queued on the socket: not this server's problem
+        echoed += 1
         try:
             sock.sendto(data, sender)
         except OSError:

@@ -19,6 +19,7 @@ from typing import Any, Callable
 
 from . import __version__
 from .errors import BADREQUEST, UNSUPPORTED, OpError, errno_name, from_oserror
+from .serving import EchoService
 from .protocol import DEFAULT_TIMEOUT, FAMILIES, FEATURES, PROTOCOL_VERSION, decode_bytes, encode_bytes
 
 _SHUTDOWN = {"read": socket.SHUT_RD, "write": socket.SHUT_WR, "both": socket.SHUT_RDWR}
@@ -141,6 +142,7 @@ class ReferenceAdapter:
 
     def __init__(self) -> None:
         self._sockets: dict[int, socket.socket] = {}
+        self._services: dict[int, EchoService] = {}
         self._handle_ids = itertools.count(1)  # never reused (docs/protocol.md §2.1)
         self.features = sorted(_host_features())
 
@@ -157,6 +159,9 @@ class ReferenceAdapter:
             return error_response(request_id, BADREQUEST, str(exc))
 
     def close_all(self) -> None:
+        services, self._services = self._services, {}
+        for service in services.values():
+            service.stop()
         sockets, self._sockets = self._sockets, {}
         for sock in sockets.values():
             sock.close()
@@ -198,6 +203,8 @@ class ReferenceAdapter:
         return {}
 
     def op_close(self, args: Args) -> dict:
+        if args.get("handle", int) in self._services:
+            return self.op_serve_stop(args)
         sock = self._socket(args)
         del self._sockets[args.get("handle", int)]
         sock.close()
@@ -273,6 +280,34 @@ class ReferenceAdapter:
         del self._sockets[args.get("handle", int)]
         sock.close()
         return {}
+
+    # -- echo service (serve.*) ---------------------------------------------------------
+
+    def op_serve_start(self, args: Args) -> dict:
+        kind = args.get("kind", str)
+        if kind not in ("tcp", "udp"):
+            raise BadRequest(f"unknown serve kind {kind!r}")
+        family = family_of(args)
+        address = numeric_sockaddr(family, args.get("host", str), args.get("port", int, 0))
+        sock = self._new_socket(family, socket.SOCK_STREAM if kind == "tcp" else socket.SOCK_DGRAM, {})
+        try:
+            _call(sock.bind, address, context="bind")
+            if kind == "tcp":
+                _call(sock.listen, args.get("backlog", int, 1024), context="listen")
+        except BaseException:
+            sock.close()
+            raise
+        local = address_of(sock.getsockname())
+        handle = next(self._handle_ids)
+        self._services[handle] = EchoService(sock, kind)
+        return {"handle": handle, "local": local}
+
+    def op_serve_stop(self, args: Args) -> dict:
+        handle = args.get("handle", int)
+        service = self._services.pop(handle, None)
+        if service is None:
+            raise OpError("EBADF", f"no echo service {handle}")
+        return {"sessions": service.stop()}
 
     # -- datagram ----------------------------------------------------------------------
 

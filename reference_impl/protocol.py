@@ -10,19 +10,20 @@ import base64
 import binascii
 import socket
 
-PROTOCOL_VERSION = "1.1"  # 1.1 added raw sockets (raw.*); 1.0 adapters stay compatible
+PROTOCOL_VERSION = "1.2"  # 1.1 added raw sockets (raw.*), 1.2 serve.* and finer features; 1.x adapters stay compatible
 DEFAULT_TIMEOUT = 5.0
 
 FAMILIES = {"ipv4": socket.AF_INET, "ipv6": socket.AF_INET6}
 
-# Every feature a 1.0 adapter may declare in ``hello`` (docs/protocol.md §3).
+# Every feature an adapter may declare in ``hello`` (docs/protocol.md §3).
 OPTION_NAMES = (
     "reuseaddr", "reuseport", "nodelay", "keepalive", "linger",
     "rcvbuf", "sndbuf", "broadcast", "v6only", "ttl",
 )
 FEATURES = (
     "tcp", "udp", "ipv4", "ipv6", "ipv4-mapped", "tcp.socket", "tcp.bind-connect",
-    "stream.shutdown", "stream.abort", "nonblocking", "raw", "ping-socket",
+    "stream.shutdown", "stream.shutdown.read", "stream.shutdown.write", "stream.abort", "nonblocking",
+    "raw", "ping-socket", "udp.connect", "serve.tcp", "serve.udp",
     *(f"opt.{name}" for name in OPTION_NAMES),
 )
 

@@ -1,4 +1,4 @@
-"""Datagram echo servers (udp-echo: programs, or the target driven as one)."""
+"""Datagram echo servers (udp-echo: programs, or the target serving echo itself)."""
 
 from conformance.scenario import behaviour
 from conformance.scenarios.common import MAX_DATAGRAM, payload

@@ -1,7 +1,7 @@
 """What a server owes each client: its own session, its own bytes, whatever the others do.
 
 The server is the echo service: an echo-server program (tcp-echo:), or the target adapter
-driven as an echo server.
+serving echo with its own library's server model (serve.start).
 """
 
 from conformance.scenario import behaviour

@@ -29,6 +29,7 @@ const ops = Object.assign(
   require('./lib/datagram').ops,
   require('./lib/address').ops,
   require('./lib/options').ops,
+  require('./lib/serve').ops,
 );
 
 async function handle(line) {

@@ -21,6 +21,7 @@ const ops = {};
 
 ops['addr.local'] = (args) => {
   const state = lookup(args);
+  if (state.kind === 'serve') return state.local; // an echo server of serve.start
   if (state.kind === 'server') {
     const a = state.server.address();
     if (!a) throw new OpError('EBADF', 'getsockname: listener closed');
@@ -41,7 +42,9 @@ ops['addr.local'] = (args) => {
 
 ops['addr.peer'] = (args) => {
   const state = lookup(args);
-  if (state.kind === 'server') throw new OpError('ENOTCONN', 'getpeername: a net.Server has no peer');
+  if (state.kind === 'server' || state.kind === 'serve') {
+    throw new OpError('ENOTCONN', 'getpeername: a server has no peer');
+  }
   if (state.kind === 'udp') {
     try {
       const a = state.sock.remoteAddress();

@@ -1,4 +1,5 @@
-// Ending handles: close, stream.abort, reset, and closing everything at exit.
+// Ending handles: close, stream.abort, reset, and closing everything at exit (echo servers
+// of serve.start included).
 
 'use strict';
 
@@ -31,6 +32,8 @@ function closeState(state, graceful) {
     } catch (err) {
       // already closed
     }
+  } else if (state.kind === 'serve') {
+    state.stop(); // an echo server of serve.start (lib/serve.js): close it like serve.stop
   }
   notify(state);
 }

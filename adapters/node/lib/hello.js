@@ -4,7 +4,7 @@
 
 const os = require('os');
 
-const PROTOCOL = '1.1';
+const PROTOCOL = '1.2';
 
 function ipv6Loopback() {
   for (const addrs of Object.values(os.networkInterfaces())) {
@@ -14,9 +14,14 @@ function ipv6Loopback() {
 }
 
 // What net/dgram implement fully. Not declared (README.md): tcp.socket (a net.Socket has
-// no OS socket before connect), opt.* (Node has setters but no getters for nearly all
+// no OS socket before connect), stream.shutdown.read (net.Socket has no read-side shutdown:
+// only socket.end(), the write side), opt.* (Node has setters but no getters for nearly all
 // options, and no TCP buffer/TTL/linger/reuseport options at all), raw, ping-socket.
-const FEATURES = ['tcp', 'udp', 'ipv4', 'tcp.bind-connect', 'stream.shutdown', 'stream.abort', 'nonblocking'];
+// udp.connect is dgram's socket.connect() (Node >= 12); serve.* are lib/serve.js.
+const FEATURES = [
+  'tcp', 'udp', 'udp.connect', 'ipv4', 'tcp.bind-connect', 'stream.shutdown.write', 'stream.abort', 'nonblocking',
+  'serve.tcp', 'serve.udp',
+];
 if (ipv6Loopback()) FEATURES.push('ipv6', 'ipv4-mapped');
 
 const ops = {};

@@ -1,0 +1,88 @@
+/* What the adapter's files share: sockets, handles, addresses, waiting, options, operations. */
+#ifndef SOCKSPEC_ADAPTER_H
+#define SOCKSPEC_ADAPTER_H
+
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "proto.h"
+
+#define WOULD_BLOCK(err) ((err) == EAGAIN || (err) == EWOULDBLOCK)
+
+/* ---- handles.c ------------------------------------------------------------------------- */
+
+typedef struct Server Server; /* serve.c */
+
+typedef struct {
+    int fd; /* -1 once closed: handles are never reused */
+    int family;
+    int type;
+    Server *server;        /* serve.start: the echo server behind this handle (fd is its socket) */
+} Sock;
+
+extern Sock *table;     /* indexed by handle */
+extern long next_handle;
+
+long register_socket(int fd, int family, int type);
+void close_handle(Sock *s, long *sessions);
+void close_all(void);
+Sock *arg_handle(json_t *args, long *handle_out, Error *e); /* any open handle */
+Sock *arg_socket(json_t *args, long *handle_out, Error *e); /* an open socket (not a server) */
+int new_socket(json_t *args, int family, int type, long *handle, Error *e);
+int bind_to(Sock *s, json_t *address_args, Error *e);
+json_t *discard(long handle);
+json_t *discard_failing(long handle, Error *e, const char *context);
+
+/* ---- address.c ------------------------------------------------------------------------- */
+
+typedef struct {
+    struct sockaddr_storage ss;
+    socklen_t len;
+} Address;
+
+int make_address(int family, const char *host, long long port, Address *a, Error *e);
+int address_arg(json_t *args, int family, Address *a, Error *e);
+json_t *address_json(const struct sockaddr_storage *ss);
+json_t *name_json(int fd, int peer, Error *e);
+
+/* ---- wait.c ---------------------------------------------------------------------------- */
+
+double now(void);
+int wait_ready(int fd, short events, double timeout, double deadline, const char *what, Error *e);
+
+/* ---- options.c ------------------------------------------------------------------------- */
+
+int set_option(Sock *s, const char *name, json_t *value, Error *e);
+json_t *get_option(Sock *s, const char *name, Error *e);
+void append_option_features(json_t *features);
+
+/* ---- serve.c --------------------------------------------------------------------------- */
+
+void server_stop(Server *server, long *sessions);
+
+/* ---- operations: json_t *op_NAME(args, e) → a result, or NULL with *e set ---------------- */
+
+#define OPERATION(name) json_t *name(json_t *args, Error *e)
+OPERATION(op_reset);        OPERATION(op_close);                                  /* handles.c */
+OPERATION(op_addr_local);   OPERATION(op_addr_peer);                              /* address.c */
+OPERATION(op_opt_set);      OPERATION(op_opt_get);                                /* options.c */
+OPERATION(op_tcp_listen);   OPERATION(op_tcp_socket);   OPERATION(op_tcp_connect); /* tcp.c */
+OPERATION(op_tcp_accept);   OPERATION(op_stream_send);  OPERATION(op_stream_recv);
+OPERATION(op_stream_shutdown); OPERATION(op_stream_abort);
+OPERATION(op_udp_bind);     OPERATION(op_udp_connect);  OPERATION(op_udp_sendto); /* udp.c */
+OPERATION(op_udp_recvfrom);
+OPERATION(op_raw_open);     OPERATION(op_raw_send);     OPERATION(op_raw_recv);   /* raw.c */
+OPERATION(op_serve_start);  OPERATION(op_serve_stop);                             /* serve.c */
+#undef OPERATION
+
+#endif

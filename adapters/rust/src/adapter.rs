@@ -8,7 +8,7 @@ use crate::sockets::{Entry, Kind};
 use serde_json::{json, Map, Value};
 use std::collections::HashMap;
 
-const PROTOCOL_VERSION: &str = "1.1";
+const PROTOCOL_VERSION: &str = "1.2";
 
 pub(crate) struct Adapter {
     pub(crate) sockets: HashMap<i64, Entry>,
@@ -40,7 +40,7 @@ impl Adapter {
     }
 
     /// Runs `op`; each `op_*` method lives in the module for its area (stream, datagram, raw,
-    /// address, options), the session ones below.
+    /// address, options, serve), the session ones below.
     pub(crate) fn dispatch(&mut self, op: &str, raw_args: Option<&Value>) -> R<Value> {
         let empty = Map::new();
         let check_args = || -> R<&Map<String, Value>> {
@@ -79,6 +79,8 @@ impl Adapter {
             "addr.peer" => call!(op_addr_peer),
             "opt.set" => call!(op_opt_set),
             "opt.get" => call!(op_opt_get),
+            "serve.start" => call!(op_serve_start),
+            "serve.stop" => call!(op_serve_stop),
             _ => Err(unsupported(format!("unknown operation '{op}'"))),
         }
     }
@@ -96,7 +98,7 @@ impl Adapter {
     }
 
     fn op_reset(&mut self, _args: &Args) -> R<Value> {
-        self.sockets.clear(); // dropping closes
+        self.sockets.clear(); // dropping closes (and stops servers)
         Ok(json!({}))
     }
 

@@ -51,6 +51,7 @@ impl Adapter {
             Kind::Unconnected(s) | Kind::Raw(s) => {
                 sockaddr_json(s.local_addr().map_err(|e| io_fail(e, context))?)
             }
+            Kind::Server(s) => Ok(address_json(s.local())),
         }
     }
 
@@ -69,7 +70,7 @@ impl Adapter {
             Kind::Unconnected(s) | Kind::Raw(s) => {
                 sockaddr_json(s.peer_addr().map_err(|e| io_fail(e, context))?)
             }
-            other @ Kind::Listener(_) => Err(not_offered(other, "peer_addr")),
+            other @ (Kind::Listener(_) | Kind::Server(_)) => Err(not_offered(other, "peer_addr")),
         }
     }
 }

@@ -10,12 +10,17 @@ pub(crate) fn host_features() -> Vec<String> {
     let mut features: Vec<&str> = vec![
         "tcp",
         "udp",
+        "udp.connect", // (1.2) its own feature; a pre-1.2 `udp` included it
         "ipv4",
         "tcp.socket",
         "tcp.bind-connect",
-        "stream.shutdown",
+        "stream.shutdown", // every `how`; the finer 1.2 features below say the same
+        "stream.shutdown.write",
+        "stream.shutdown.read",
         "stream.abort",
         "nonblocking",
+        "serve.tcp",
+        "serve.udp",
     ];
     if ipv6 {
         features.extend(["ipv6", "ipv4-mapped"]);

@@ -28,6 +28,7 @@ mod errors; // OpError and errno names
 mod features; // what `hello` declares, probed on this host
 mod options; // opt.set / opt.get: std's accessors, socket2 for the rest
 mod raw; // raw.*: ICMP raw and ping sockets through socket2
+mod serve; // serve.*: echo servers in std's model (accept loop, a thread per connection)
 mod sockets; // the kinds of socket a handle can name
 mod stream; // tcp.* and stream.*: std::net::TcpListener / TcpStream
 mod wait; // try, then poll(2) up to the request's timeout
@@ -98,5 +99,5 @@ fn main() {
             break; // the suite went away
         }
     }
-    adapter.sockets.clear(); // close every socket
+    adapter.sockets.clear(); // close every socket, stop every server
 }

@@ -4,6 +4,7 @@
 use crate::args::{domain, Family, Options};
 use crate::errors::{io_fail, unsupported, OpError, R};
 use crate::options::set_option;
+use crate::serve::Server;
 use socket2::{Protocol, SockRef, Socket, Type};
 use std::mem::MaybeUninit;
 use std::net::{TcpListener, TcpStream, UdpSocket};
@@ -20,6 +21,8 @@ pub(crate) enum Kind {
     Udp(UdpSocket),
     /// `raw.open`: a `socket2::Socket` of type SOCK_RAW or SOCK_DGRAM/IPPROTO_ICMP
     Raw(Socket),
+    /// `serve.start`: an echo server on threads of its own (its listener or UDP socket)
+    Server(Server),
 }
 
 /// An open handle: its socket, and the family it was opened with (`ttl` and addresses
@@ -36,6 +39,7 @@ impl Kind {
             Kind::Stream(s) => s.as_raw_fd(),
             Kind::Unconnected(s) | Kind::Raw(s) => s.as_raw_fd(),
             Kind::Udp(s) => s.as_raw_fd(),
+            Kind::Server(s) => s.fd(),
         }
     }
 
@@ -46,6 +50,7 @@ impl Kind {
             Kind::Stream(s) => SockRef::from(s),
             Kind::Unconnected(s) | Kind::Raw(s) => SockRef::from(s),
             Kind::Udp(s) => SockRef::from(s),
+            Kind::Server(s) => s.sref(),
         }
     }
 
@@ -56,6 +61,7 @@ impl Kind {
             Kind::Unconnected(_) => "an unconnected socket2::Socket",
             Kind::Udp(_) => "std::net::UdpSocket",
             Kind::Raw(_) => "a raw socket2::Socket",
+            Kind::Server(_) => "an echo server (serve.start)",
         }
     }
 }

@@ -1,5 +1,5 @@
 /*
- * sockspec Java adapter: the wire protocol v1.1 (docs/protocol.md) over java.nio.channels.
+ * sockspec Java adapter: the wire protocol v1.2 (docs/protocol.md) over java.nio.channels.
  *
  * Reads one JSON request per line on stdin, performs it with ServerSocketChannel,
  * SocketChannel or DatagramChannel, and writes one JSON response per line on stdout.
@@ -12,7 +12,8 @@
  * EIO with the exception in the message. README.md lists the table.
  *
  * This class is the protocol loop and the dispatch table; the operations live in
- * Session, StreamOps, DatagramOps, Addresses and Options.
+ * Session, StreamOps, DatagramOps, Addresses and Options; the echo servers of serve.* in
+ * ServeOps, ServeTcp and ServeUdp.
  */
 package sockspec;
 
@@ -37,6 +38,7 @@ public final class Adapter {
     final Session session = new Session(handles);
     final StreamOps stream = new StreamOps(handles);
     final DatagramOps datagram = new DatagramOps(handles);
+    final ServeOps serve = new ServeOps(handles);
 
     JsonObject dispatch(String op, Args args) throws OpError {
         switch (op) {
@@ -59,6 +61,8 @@ public final class Adapter {
             case "addr.peer": return Addresses.opPeer(handles, args);
             case "opt.set": return Options.opSet(handles, args);
             case "opt.get": return Options.opGet(handles, args);
+            case "serve.start": return serve.start(args);
+            case "serve.stop": return serve.stop(args);
             default: throw unsupported("unknown operation '" + op + "'");
         }
     }

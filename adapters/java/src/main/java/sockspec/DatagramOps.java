@@ -36,6 +36,7 @@ final class DatagramOps {
 
     /** The udp.* operations exist only on a DatagramChannel; elsewhere UNSUPPORTED. */
     static DatagramChannel datagram(Handles.Sock s, String op) throws OpError {
+        if (s.server != null) throw unsupported(op + ": this handle is an echo server (serve.start), not a channel");
         if (s.channel instanceof DatagramChannel) return (DatagramChannel) s.channel;
         throw unsupported(op + ": java.nio's " + s.channel.getClass().getSuperclass().getSimpleName()
             + " has no such operation");

@@ -10,14 +10,19 @@ import java.util.Map;
 
 /** The open sockets by handle number. */
 final class Handles {
-    /** One open socket: its channel and the family it was opened with. */
+    /**
+     * One open socket: its channel and the family it was opened with; for an echo server
+     * (serve.start) also the server, whose listening channel is {@code channel}.
+     */
     static final class Sock {
         final NetworkChannel channel;
         final StandardProtocolFamily family;
+        final ServeOps.Server server;
 
-        Sock(NetworkChannel channel, StandardProtocolFamily family) {
+        Sock(NetworkChannel channel, StandardProtocolFamily family, ServeOps.Server server) {
             this.channel = channel;
             this.family = family;
+            this.server = server;
         }
     }
 
@@ -26,7 +31,13 @@ final class Handles {
 
     long register(NetworkChannel channel, StandardProtocolFamily family) {
         long handle = nextHandle++;
-        table.put(handle, new Sock(channel, family));
+        table.put(handle, new Sock(channel, family, null));
+        return handle;
+    }
+
+    long register(ServeOps.Server server, StandardProtocolFamily family) {
+        long handle = nextHandle++;
+        table.put(handle, new Sock(server.channel(), family, server));
         return handle;
     }
 
@@ -45,7 +56,13 @@ final class Handles {
     void closeAll() {
         List<Sock> all = new ArrayList<>(table.values());
         table.clear();
-        for (Sock s : all) closeQuietly(s.channel);
+        for (Sock s : all) close(s);
+    }
+
+    /** Closes a socket, or stops a server (which closes its channels). */
+    static void close(Sock s) {
+        if (s.server != null) s.server.stop();
+        else closeQuietly(s.channel);
     }
 
     static void closeQuietly(NetworkChannel channel) {

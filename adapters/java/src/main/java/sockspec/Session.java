@@ -14,7 +14,7 @@ import java.util.List;
 
 /** hello (protocol version and the features this JDK can do), reset and close. */
 final class Session {
-    static final String PROTOCOL_VERSION = "1.1";
+    static final String PROTOCOL_VERSION = "1.2";
 
     private final Handles handles;
     private List<String> features;
@@ -27,8 +27,9 @@ final class Session {
     List<String> features() {
         if (features != null) return features;
         List<String> f = new ArrayList<>(List.of(
-            "tcp", "udp", "ipv4", "tcp.socket", "tcp.bind-connect", "stream.shutdown", "stream.abort",
-            "nonblocking", "opt.reuseaddr", "opt.nodelay", "opt.keepalive", "opt.linger",
+            "tcp", "udp", "udp.connect", "ipv4", "tcp.socket", "tcp.bind-connect",
+            "stream.shutdown", "stream.shutdown.write", "stream.shutdown.read", "stream.abort",
+            "nonblocking", "serve.tcp", "serve.udp", "opt.reuseaddr", "opt.nodelay", "opt.keepalive", "opt.linger",
             "opt.rcvbuf", "opt.sndbuf", "opt.broadcast"));
         try (DatagramChannel probe = DatagramChannel.open(StandardProtocolFamily.INET)) {
             if (probe.supportedOptions().contains(StandardSocketOptions.SO_REUSEPORT)) f.add("opt.reuseport");
@@ -37,7 +38,7 @@ final class Session {
         }
         try (DatagramChannel probe = DatagramChannel.open(StandardProtocolFamily.INET6)) {
             probe.bind(new InetSocketAddress(InetAddress.getByName("::1"), 0));
-            f.add(2, "ipv6");
+            f.add(3, "ipv6");
         } catch (IOException | RuntimeException e) {
             // no usable IPv6 loopback
         }
@@ -66,7 +67,7 @@ final class Session {
     JsonObject close(Args args) throws OpError {
         Handles.Sock s = handles.get(args);
         handles.remove(args.integer("handle"));
-        Handles.closeQuietly(s.channel);
+        Handles.close(s); // a server is stopped like serve.stop
         return new JsonObject();
     }
 }

@@ -127,6 +127,8 @@ final class StreamOps {
     JsonObject accept(Args args) throws OpError {
         Handles.Sock s = handles.get(args);
         double timeout = args.timeout();
+        if (s.server != null)
+            throw unsupported("tcp.accept: this handle is an echo server (serve.start): its own thread accepts");
         if (!(s.channel instanceof ServerSocketChannel))
             throw unsupported("tcp.accept: only a ServerSocketChannel accepts (java.nio has no accept on this channel)");
         ServerSocketChannel listener = (ServerSocketChannel) s.channel;

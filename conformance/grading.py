@@ -37,6 +37,7 @@ class Verdict:
     report: str = ""
     divergences: list[str] = field(default_factory=list)
     difference: str = ""  # the first difference from the reference, in words
+    first_check: str = ""  # the name of the first check violated or differing (a stop's too)
 
 
 def execute(scenario: Callable, spec: ScenarioSpec, family: str, target_seat: str,
@@ -97,11 +98,23 @@ def grade(target_trace: Trace, reference_trace: Trace, target_label: str, rule: 
             "",
             side_by_side(target_trace, reference_trace, f"target ({target_label})", "reference", mark),
         ])
-        return Verdict("fail", headline, target_trace, reference_trace, report, divergences, first)
+        return Verdict("fail", headline, target_trace, reference_trace, report, divergences, first,
+                       _first_failing_check(violations, difference, target_trace))
     if divergences:
         return Verdict("divergent", "allowed divergence: " + "; ".join(divergences), target_trace,
                        reference_trace, "\n".join(divergences), divergences)
     return Verdict("pass", "passed", target_trace, reference_trace)
+
+
+def _first_failing_check(violations: list[Entry], difference: tuple | None, trace: Trace) -> str:
+    """The check at which the target first went wrong, whichever way: broke its rule, or
+    left the reference's path (a check the reference made that the target never reached
+    counts at the place the target's trace ended)."""
+    candidates = [(trace.entries.index(v), v.name) for v in violations[:1]]
+    if difference is not None:
+        got, want, name = difference
+        candidates.append((trace.entries.index(got) if got is not None else len(trace.entries), name))
+    return min(candidates)[1] if candidates else ""
 
 
 def _headline(violations: list[Entry], difference: tuple | None) -> str:

@@ -32,6 +32,14 @@ def grade_behaviour(behaviour_id: str, implementation, stop_at_first_failure: bo
                     ) -> list[tuple[Case, str, str]]:
     """Grade the cases of one behaviour against an in-process adapter class, or an echo program
     (anything with ``target_spec()``): a list of (case, grade, headline)."""
+    return [(case, verdict.grade, verdict.headline)
+            for case, verdict in grade_cases(behaviour_id, implementation, stop_at_first_failure)]
+
+
+def grade_cases(behaviour_id: str, implementation, stop_at_first_failure: bool = False,
+                until=None) -> list[tuple[Case, object]]:
+    """The verdict of every case of one behaviour under ``implementation``; stops early at the
+    first failure, or at the first verdict ``until(verdict)`` accepts."""
     load_all()
     if hasattr(implementation, "target_spec"):
         spec = parse_target(implementation.target_spec())
@@ -52,8 +60,8 @@ def grade_behaviour(behaviour_id: str, implementation, stop_at_first_failure: bo
                 for seat in spec.seats:
                     case = Case(target.label, family, seat)
                     verdict = check_case(scenario, spec, case, target)
-                    results.append((case, verdict.grade, verdict.headline))
-                    if stop_at_first_failure and verdict.grade == "fail":
+                    results.append((case, verdict))
+                    if (stop_at_first_failure and verdict.grade == "fail") or (until and until(verdict)):
                         return results
     finally:
         target.close()

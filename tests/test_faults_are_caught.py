@@ -1,50 +1,22 @@
-"""Every behaviour check is proven able to fail: a faulty target for each must be caught."""
+"""Every check is proven able to fail: for each named check of each behaviour, a faulty
+target under which that check is the first one the target gets wrong.
+
+The checks a behaviour makes are the ones the reference makes when it runs every case; the
+faults that prove them are listed per area in tests/faulty/<area>.py (``PROOFS``).
+"""
 
 import pytest
 
 from conformance import catalogue
 from conformance.scenario import SCENARIOS
 from conformance.scenarios import load_all
-from tests.conftest import grade_behaviour
-from tests.faulty.adapters import FAULT_FOR_BEHAVIOUR, BadPing
 from fixtures.pingers import REFERENCE_PING
 from reference_impl.engine import ReferenceAdapter
+from tests.check_proof import PROOFS, UNPROVABLE, check_key
+from tests.conftest import grade_cases, grade_behaviour
+from tests.faulty.common import BadPing
 
 BEHAVIOURS = sorted(catalogue.load())
-
-
-def test_every_behaviour_has_a_fault():
-    assert sorted(FAULT_FOR_BEHAVIOUR) == BEHAVIOURS
-
-
-FAULTS = [(behaviour_id, fault) for behaviour_id, faults in sorted(FAULT_FOR_BEHAVIOUR.items())
-          for fault in (faults if isinstance(faults, tuple) else (faults,))]
-
-
-@pytest.mark.parametrize("behaviour_id, fault", FAULTS,
-                         ids=[f"{b}-{getattr(f, '__name__', None) or f.mode}" for b, f in FAULTS])
-def test_fault_is_caught(behaviour_id, fault):
-    results = grade_behaviour(behaviour_id, fault, stop_at_first_failure=True)
-    failed = [case.id for case, grade, _ in results if grade == "fail"]
-    name = getattr(fault, "__name__", None) or repr(fault)
-    assert failed, f"{name} ({(fault.__doc__ or '').strip()}) was not caught by {behaviour_id}: {results}"
-
-
-def test_every_echo_scenario_has_a_faulty_program():
-    """Behaviours that also run against echo programs are proven able to fail there too."""
-    load_all()
-    for behaviour_id, scenarios in SCENARIOS.items():
-        if any(s.sockspec.echo for s in scenarios):
-            faults = FAULT_FOR_BEHAVIOUR[behaviour_id]
-            faults = faults if isinstance(faults, tuple) else (faults,)
-            assert any(hasattr(f, "target_spec") for f in faults), behaviour_id
-
-
-def test_every_pinger_fault_breaks_only_what_it_says():
-    """The faulty pingers differ from a correct one in one way each: the exit-status fault
-    still sends well-formed, answered requests."""
-    results = grade_behaviour("ICMP-PING-001", BadPing("exits-1"))
-    assert results and all(grade == "pass" for _, grade, _ in results), results
 
 
 class ReferencePinger:
@@ -61,16 +33,58 @@ class ReferenceTarget:
         return "reference"
 
 
-@pytest.mark.parametrize("behaviour_id", BEHAVIOURS)
-def test_reference_passes(behaviour_id):
+def reference_for(behaviour_id: str):
     load_all()
     if behaviour_id.startswith("ICMP-PING"):
-        reference = ReferencePinger
-    elif any(s.sockspec.isolation for s in SCENARIOS[behaviour_id]):
-        reference = ReferenceTarget
-    else:
-        reference = ReferenceAdapter
-    results = grade_behaviour(behaviour_id, reference)
+        return ReferencePinger
+    if any(s.sockspec.isolation for s in SCENARIOS[behaviour_id]):
+        return ReferenceTarget
+    return ReferenceAdapter
+
+
+def test_proofs_name_known_behaviours():
+    assert sorted(set(PROOFS) - set(BEHAVIOURS)) == []
+
+
+@pytest.mark.parametrize("behaviour_id", BEHAVIOURS)
+def test_reference_passes_and_every_check_has_a_fault(behaviour_id):
+    """The reference passes every case; each check it makes has a proof (or a reasoned
+    place in UNPROVABLE), and no proof names a check the behaviour does not make."""
+    verdicts = grade_cases(behaviour_id, reference_for(behaviour_id))
+    assert verdicts and all(v.grade == "pass" for _, v in verdicts), \
+        [(case.id, v.grade, v.headline) for case, v in verdicts]
+    made = {check_key(entry.name) for _, v in verdicts for entry in v.reference_trace.checks()
+            if entry.kind == "check"}
+    proven = set(PROOFS.get(behaviour_id, {}))
+    excused = {key for (b, key) in UNPROVABLE if b == behaviour_id}
+    assert sorted(made - proven - excused) == [], f"{behaviour_id}: checks with no fault that makes them fail first"
+    assert sorted(proven - made) == [], f"{behaviour_id}: proofs of checks the behaviour does not make"
+
+
+PROOF_CASES = [(b, key, fault) for b, checks in sorted(PROOFS.items()) for key, fault in checks.items()]
+
+
+@pytest.mark.parametrize("behaviour_id, key, fault", PROOF_CASES,
+                         ids=[f"{b}::{key}" for b, key, _ in PROOF_CASES])
+def test_fault_makes_its_check_the_first_violation(behaviour_id, key, fault):
+    verdicts = grade_cases(behaviour_id, fault,
+                           until=lambda v: v.grade == "fail" and check_key(v.first_check) == key)
+    firsts = [(case.id, v.grade, check_key(v.first_check) if v.grade == "fail" else "") for case, v in verdicts]
+    name = getattr(fault, "__name__", None) or repr(fault)
+    assert any(v.grade == "fail" and check_key(v.first_check) == key for _, v in verdicts), \
+        f"{name} ({(fault.__doc__ or '').strip()}) never fails {behaviour_id} first at {key!r}: {firsts}"
+
+
+def test_every_echo_scenario_has_a_faulty_program():
+    """Behaviours that also run against echo programs are proven able to fail there too."""
+    load_all()
+    for behaviour_id, scenarios in SCENARIOS.items():
+        if any(s.sockspec.echo for s in scenarios):
+            assert any(hasattr(f, "target_spec") for f in PROOFS.get(behaviour_id, {}).values()), behaviour_id
+
+
+def test_every_pinger_fault_breaks_only_what_it_says():
+    """The faulty pingers differ from a correct one in one way each: the exit-status fault
+    still sends well-formed, answered requests."""
+    results = grade_behaviour("ICMP-PING-001", BadPing("exits-1"))
     assert results and all(grade == "pass" for _, grade, _ in results), results
-
-

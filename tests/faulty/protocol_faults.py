@@ -111,3 +111,35 @@ FAULT_FOR_PROTOCOL = {
     "ADAPTER-008": ResetForgetsSockets,
     "ADAPTER-009": DeclaresTtlItCannotRead,
 }
+
+
+# Which fault makes which check the first one a target gets wrong (tests/check_proof.py).
+PROOFS: dict[str, dict] = {
+    'ADAPTER-001': {
+        'implementation, version and language are non-empty strings': HelloWithBlankImplementation,
+    },
+    'ADAPTER-002': {
+        'an unknown operation': UnknownOperationIsBadRequest,
+    },
+    'ADAPTER-003': {
+        'addr.local without a handle': IllTypedHandleIsEBADF,
+    },
+    'ADAPTER-004': {
+        'tcp.listen with unknown fields': RejectsUnknownArguments,
+    },
+    'ADAPTER-005': {
+        '# byte(s) received by the target come back as standard base64': UrlSafeBase64,
+    },
+    'ADAPTER-006': {
+        'stream.send with characters outside the alphabet': LenientBase64,
+    },
+    'ADAPTER-007': {
+        'no handle given out twice (after close and after reset)': ReusesHandles,
+    },
+    'ADAPTER-008': {
+        'the peer of a connection sees it end': ResetForgetsSockets,
+    },
+    'ADAPTER-009': {
+        'declared features that do not work': DeclaresTtlItCannotRead,
+    },
+}

@@ -10,6 +10,7 @@ import pytest
 from conformance import catalogue
 from conformance.scenario import SCENARIOS
 from conformance.scenarios import load_all
+from fixtures.features import undeclared
 from fixtures.pingers import REFERENCE_PING
 from reference_impl.engine import ReferenceAdapter
 from tests.check_proof import PROOFS, UNPROVABLE, check_key
@@ -46,11 +47,36 @@ def test_proofs_name_known_behaviours():
     assert sorted(set(PROOFS) - set(BEHAVIOURS)) == []
 
 
+class RecordingReference(ReferenceAdapter):
+    """The reference, remembering every request it was sent in the target's seat."""
+    requests: list[tuple[str, dict]] = []
+
+    def handle(self, request: dict) -> dict:
+        RecordingReference.requests.append((request.get("op"), request.get("args") or {}))
+        return super().handle(request)
+
+
+def undeclared_needs(behaviour_id: str) -> list[str]:
+    """What the scenario asked of the target that the behaviour's `needs` do not cover
+    (so an adapter lacking it would fail, not be "not applicable")."""
+    load_all()
+    declared = set(catalogue.get(behaviour_id).needs)
+    for scenario in SCENARIOS[behaviour_id]:
+        declared |= {need for family in scenario.sockspec.families for need in scenario.sockspec.needs(family)}
+    return sorted({f"{op}: {need}" for op, args in RecordingReference.requests
+                   for need in undeclared(op, args, frozenset(declared))})
+
+
 @pytest.mark.parametrize("behaviour_id", BEHAVIOURS)
 def test_reference_passes_and_every_check_has_a_fault(behaviour_id):
     """The reference passes every case; each check it makes has a proof (or a reasoned
-    place in UNPROVABLE), and no proof names a check the behaviour does not make."""
-    verdicts = grade_cases(behaviour_id, reference_for(behaviour_id))
+    place in UNPROVABLE), and no proof names a check the behaviour does not make. The
+    behaviour's needs cover every request its scenario sends the target."""
+    reference = reference_for(behaviour_id)
+    RecordingReference.requests = []
+    verdicts = grade_cases(behaviour_id, RecordingReference if reference is ReferenceAdapter else reference)
+    if not behaviour_id.startswith("ADAPTER"):  # those send requests of every feature on purpose
+        assert undeclared_needs(behaviour_id) == [], f"{behaviour_id}: needs missing from the catalogue"
     assert verdicts and all(v.grade == "pass" for _, v in verdicts), \
         [(case.id, v.grade, v.headline) for case, v in verdicts]
     made = {check_key(entry.name) for _, v in verdicts for entry in v.reference_trace.checks()

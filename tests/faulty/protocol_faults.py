@@ -113,6 +113,21 @@ FAULT_FOR_PROTOCOL = {
 }
 
 
+class DeclaresShutdownButNotRead(ReferenceAdapter):
+    """Declares stream.shutdown (every how) but answers UNSUPPORTED to shutting the read side."""
+    def op_stream_shutdown(self, args: Args) -> dict:
+        if args.get("how", str) == "read":
+            raise OpError(UNSUPPORTED, "shutdown: the library has no read-side shutdown")
+        return super().op_stream_shutdown(args)
+
+
+class DeclaresShutdownWriteOnly(DeclaresShutdownButNotRead):
+    """The same library, declared honestly: stream.shutdown.write without stream.shutdown.read."""
+    def __init__(self) -> None:
+        super().__init__()
+        self.features = sorted({*self.features, "stream.shutdown.write"} - {"stream.shutdown", "stream.shutdown.read"})
+
+
 # Which fault makes which check the first one a target gets wrong (tests/check_proof.py).
 PROOFS: dict[str, dict] = {
     'ADAPTER-001': {
@@ -141,5 +156,8 @@ PROOFS: dict[str, dict] = {
     },
     'ADAPTER-009': {
         'declared features that do not work': DeclaresTtlItCannotRead,
+    },
+    'ADAPTER-010': {
+        'requests of declared features answered UNSUPPORTED or BADREQUEST': DeclaresShutdownButNotRead,
     },
 }

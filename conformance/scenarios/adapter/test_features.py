@@ -1,0 +1,189 @@
+"""ADAPTER-010: every operation of every declared feature is exercised once.
+
+A declared feature is a promise (docs/protocol.md §3): each of its operations must be
+performed, whatever the socket library then answers. This walks the declared features in
+turn, with a reference peer on the other end where one is needed, and collects every
+request that was answered UNSUPPORTED or BADREQUEST: both mean the adapter does not do
+what it declared. Socket errors (ECONNREFUSED, EAGAIN, …) are the library's business and
+judged elsewhere.
+"""
+
+from __future__ import annotations
+
+from conformance.scenario import behaviour
+from reference_impl import icmp
+from reference_impl.protocol import PROTOCOL_VERSION, encode_bytes
+
+from .test_protocol import ADAPTER_CASES
+
+PROTOCOL_SLIPS = ("UNSUPPORTED", "BADREQUEST")
+
+
+class FeatureWalk:
+    """The target in the client seat, a reference peer in the server seat, and a record of
+    every request made in the name of a feature."""
+
+    def __init__(self, run, features: set[str]) -> None:
+        self.run, self.features = run, features
+        self.family = "ipv4" if "ipv4" in features else "ipv6"
+        self.host = "127.0.0.1" if self.family == "ipv4" else "::1"
+        self.slips: list[str] = []
+        self.exercised: list[str] = []
+
+    def ask(self, feature: str, op: str, **args) -> dict | None:
+        """One request on behalf of ``feature``; its result, or None if it failed."""
+        code, result = self.run.client.exchange(op, **args)
+        self.exercised.append(f"{feature}: {op}")
+        if code in PROTOCOL_SLIPS:
+            self.slips.append(f"{feature}: {op} → {code}")
+        return result if code == "ok" else None
+
+    def connection(self, feature: str, **args) -> tuple[int | None, object]:
+        """A connection from the target to a fresh reference listener: (handle, listener)."""
+        listener = self.run.server.tcp_listen(self.family, self.host)
+        result = self.ask(feature, "tcp.connect", family=self.family, host=self.host,
+                          port=listener.local.port, timeout=2.0, **args)
+        return (result or {}).get("handle"), listener
+
+    def datagram_socket(self, feature: str) -> int | None:
+        result = self.ask(feature, "udp.bind", family=self.family, host=self.host, port=0, options={})
+        return (result or {}).get("handle")
+
+
+def walk_tcp(walk: FeatureWalk) -> None:
+    result = walk.ask("tcp", "tcp.listen", family=walk.family, host=walk.host, port=0, backlog=4, options={})
+    if result is None:
+        return
+    listener = result["handle"]
+    outgoing = walk.ask("tcp", "tcp.connect", family=walk.family, host=walk.host,
+                        port=result["local"]["port"], timeout=2.0)
+    incoming = walk.ask("tcp", "tcp.accept", handle=listener, timeout=2.0)
+    if outgoing and incoming:
+        walk.ask("tcp", "stream.send", handle=outgoing["handle"], data=encode_bytes(b"ping"), timeout=2.0)
+        walk.ask("tcp", "stream.recv", handle=incoming["handle"], max=16, timeout=2.0)
+        walk.ask("tcp", "addr.local", handle=incoming["handle"])
+        walk.ask("tcp", "addr.peer", handle=incoming["handle"])
+        walk.ask("tcp", "close", handle=incoming["handle"])
+        walk.ask("tcp", "close", handle=outgoing["handle"])
+    walk.ask("tcp", "close", handle=listener)
+
+
+def walk_udp(walk: FeatureWalk) -> None:
+    sock = walk.datagram_socket("udp")
+    if sock is None:
+        return
+    peer = walk.run.server.udp_bind(walk.family, walk.host)
+    walk.ask("udp", "udp.sendto", handle=sock, data=encode_bytes(b"ping"), host=walk.host,
+             port=peer.local.port, timeout=2.0)
+    reply = walk.run.server.recvfrom(peer, 64)
+    walk.run.server.sendto(peer, b"pong", reply.peer)
+    walk.ask("udp", "udp.recvfrom", handle=sock, max=64, timeout=2.0)
+    walk.ask("udp", "addr.local", handle=sock)
+    walk.ask("udp", "close", handle=sock)
+
+
+def walk_udp_connect(walk: FeatureWalk) -> None:
+    sock = walk.datagram_socket("udp.connect")
+    if sock is not None:
+        peer = walk.run.server.udp_bind(walk.family, walk.host)
+        walk.ask("udp.connect", "udp.connect", handle=sock, host=walk.host, port=peer.local.port)
+        walk.ask("udp.connect", "udp.sendto", handle=sock, data=encode_bytes(b"ping"), timeout=2.0)
+
+
+def walk_tcp_socket(walk: FeatureWalk) -> None:
+    walk.ask("tcp.socket", "tcp.socket", family=walk.family, options={})
+
+
+def walk_bind_connect(walk: FeatureWalk) -> None:
+    walk.connection("tcp.bind-connect", bind={"host": walk.host, "port": 0})
+
+
+def walk_shutdown(how: str):
+    def walk_it(walk: FeatureWalk) -> None:
+        handle, _ = walk.connection(f"stream.shutdown.{how}")
+        if handle is not None:
+            walk.ask(f"stream.shutdown.{how}", "stream.shutdown", handle=handle, how=how)
+    return walk_it
+
+
+def walk_abort(walk: FeatureWalk) -> None:
+    handle, _ = walk.connection("stream.abort")
+    if handle is not None:
+        walk.ask("stream.abort", "stream.abort", handle=handle)
+
+
+def walk_nonblocking(walk: FeatureWalk) -> None:
+    """timeout 0 on each blocking operation of the declared socket kinds."""
+    if "tcp" in walk.features:
+        result = walk.ask("nonblocking", "tcp.listen", family=walk.family, host=walk.host, port=0, options={})
+        if result:
+            walk.ask("nonblocking", "tcp.accept", handle=result["handle"], timeout=0)
+        handle, _ = walk.connection("nonblocking")
+        if handle is not None:
+            walk.ask("nonblocking", "stream.recv", handle=handle, max=16, timeout=0)
+            walk.ask("nonblocking", "stream.send", handle=handle, data=encode_bytes(b"x"), timeout=0)
+    if "udp" in walk.features:
+        sock = walk.datagram_socket("nonblocking")
+        if sock is not None:
+            walk.ask("nonblocking", "udp.recvfrom", handle=sock, max=16, timeout=0)
+            walk.ask("nonblocking", "udp.sendto", handle=sock, data=encode_bytes(b"x"), host=walk.host,
+                     port=walk.run.server.udp_bind(walk.family, walk.host).local.port, timeout=0)
+
+
+def walk_serve(kind: str):
+    def walk_it(walk: FeatureWalk) -> None:
+        feature = f"serve.{kind}"
+        result = walk.ask(feature, "serve.start", kind=kind, family=walk.family, host=walk.host, port=0,
+                          backlog=16)
+        if result is None:
+            return
+        address = walk.run.addr(int(result["local"]["port"]), walk.host)
+        if kind == "tcp":
+            client = walk.run.server.tcp_connect(walk.family, address)
+            walk.run.server.send_all(client, b"echo?")
+            walk.run.server.recv_exactly(client, 5)
+        else:
+            client = walk.run.server.udp_bind(walk.family, walk.host)
+            walk.run.server.sendto(client, b"echo?", address)
+            walk.run.server.recvfrom(client, 64)
+        walk.ask(feature, "serve.stop", handle=result["handle"])
+    return walk_it
+
+
+def walk_raw(kind: str):
+    def walk_it(walk: FeatureWalk) -> None:
+        feature = "raw" if kind == "raw" else "ping-socket"
+        protocol = "icmp" if walk.family == "ipv4" else "icmpv6"
+        result = walk.ask(feature, "raw.open", family=walk.family, protocol=protocol, kind=kind, options={})
+        if result is None:
+            return
+        echo_type = icmp.ECHO_REQUEST if walk.family == "ipv4" else icmp.ECHO_REQUEST_V6
+        request = icmp.encode_echo(icmp.Echo(echo_type, 0, 0x5050, 1, b"sockspec"))
+        walk.ask(feature, "raw.send", handle=result["handle"], data=encode_bytes(request), host=walk.host,
+                 timeout=2.0)
+        walk.ask(feature, "raw.recv", handle=result["handle"], max=2048, timeout=2.0)
+    return walk_it
+
+
+# Each feature whose operations are walked here; options, raw.open and tcp.socket are also
+# tried on every socket kind by ADAPTER-009.
+WALKS = {
+    "tcp": walk_tcp, "udp": walk_udp, "udp.connect": walk_udp_connect, "tcp.socket": walk_tcp_socket,
+    "tcp.bind-connect": walk_bind_connect, "stream.shutdown.write": walk_shutdown("write"),
+    "stream.shutdown.read": walk_shutdown("read"), "stream.abort": walk_abort,
+    "nonblocking": walk_nonblocking, "serve.tcp": walk_serve("tcp"), "serve.udp": walk_serve("udp"),
+    "raw": walk_raw("raw"), "ping-socket": walk_raw("ping"),
+}
+
+
+@behaviour("ADAPTER-010", **ADAPTER_CASES)
+def test_every_operation_of_every_declared_feature_is_performed(run):
+    _, hello = run.client.exchange("hello", protocol=PROTOCOL_VERSION)
+    declared = set(hello.get("features") or ())
+    if "stream.shutdown" in declared:  # every `how`
+        declared |= {"stream.shutdown.read", "stream.shutdown.write"}
+    walk = FeatureWalk(run, declared)
+    with run.client.summarised("every operation of every declared feature, once"):
+        for feature in sorted(declared & set(WALKS)):
+            WALKS[feature](walk)
+    run.check("requests of declared features answered UNSUPPORTED or BADREQUEST", walk.slips, equals=[])

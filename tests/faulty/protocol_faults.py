@@ -10,7 +10,9 @@ from __future__ import annotations
 import base64
 import itertools
 
-from reference_impl.engine import Args, ReferenceAdapter
+import socket
+
+from reference_impl.engine import Args, ReferenceAdapter, address_of
 from reference_impl.errors import BADREQUEST, UNSUPPORTED, OpError
 from reference_impl.protocol import encode_bytes
 
@@ -113,6 +115,223 @@ FAULT_FOR_PROTOCOL = {
 }
 
 
+# -- hello ------------------------------------------------------------------------------------
+
+class HelloOnlyOnce(ReferenceAdapter):
+    """Answers the first hello, then refuses any further one as a protocol error."""
+    def __init__(self) -> None:
+        super().__init__()
+        self._greeted = False
+
+    def op_hello(self, args: Args) -> dict:
+        if self._greeted:
+            raise OpError("EINVAL", "hello: already greeted")
+        self._greeted = True
+        return super().op_hello(args)
+
+
+class HelloCountsRequests(ReferenceAdapter):
+    """Puts a live figure in hello (its version names how many requests it has answered)."""
+    def __init__(self) -> None:
+        super().__init__()
+        self._answered = 0
+
+    def handle(self, request: dict) -> dict:
+        self._answered += 1
+        return super().handle(request)
+
+    def op_hello(self, args: Args) -> dict:
+        result = super().op_hello(args)
+        return {**result, "version": f"{result['version']} ({self._answered} requests answered)"}
+
+
+class HelloVersionIsANumber(ReferenceAdapter):
+    """Gives its version as a number, not a string."""
+    def op_hello(self, args: Args) -> dict:
+        return {**super().op_hello(args), "version": 1.0}
+
+
+class FeaturesAsOneString(ReferenceAdapter):
+    """Gives its features as one comma-separated string instead of a list."""
+    def op_hello(self, args: Args) -> dict:
+        result = super().op_hello(args)
+        return {**result, "features": ",".join(result["features"])}
+
+
+# -- unknown options and malformed requests ----------------------------------------------------
+
+class UnknownOptionReadIsEnoprotoopt(ReferenceAdapter):
+    """Reading an option it does not know answers the kernel's ENOPROTOOPT, not UNSUPPORTED."""
+    def op_opt_get(self, args: Args) -> dict:
+        try:
+            return super().op_opt_get(args)
+        except OpError as exc:
+            if exc.code == UNSUPPORTED:
+                raise OpError("ENOPROTOOPT", "getsockopt: no such option") from None
+            raise
+
+
+class UnknownOptionSetIsIgnored(ReferenceAdapter):
+    """Setting an option it does not know silently succeeds."""
+    def op_opt_set(self, args: Args) -> dict:
+        try:
+            return super().op_opt_set(args)
+        except OpError as exc:
+            if exc.code == UNSUPPORTED:
+                return {}
+            raise
+
+
+class CoercesStringHandles(ReferenceAdapter):
+    """Accepts a handle given as a string of digits (a lenient parser)."""
+    def _socket(self, args: Args):
+        handle = args.raw.get("handle")
+        if isinstance(handle, str) and handle.isdigit():
+            args = args.changed(handle=int(handle))
+        return super()._socket(args)
+
+
+class CoercesStringPorts(ReferenceAdapter):
+    """Accepts a port given as a string of digits (a lenient parser)."""
+    def op_tcp_listen(self, args: Args) -> dict:
+        port = args.raw.get("port")
+        if isinstance(port, str) and port.isdigit():
+            args = args.changed(port=int(port))
+        return super().op_tcp_listen(args)
+
+
+class DefaultsToIpv4(ReferenceAdapter):
+    """A request without a family is taken as IPv4 instead of malformed."""
+    def op_tcp_listen(self, args: Args) -> dict:
+        return super().op_tcp_listen(args if "family" in args.raw else args.changed(family="ipv4"))
+
+
+class ResetsAfterABadRequest(ReferenceAdapter):
+    """Recovers from a malformed request by closing everything it has open."""
+    def handle(self, request: dict) -> dict:
+        response = super().handle(request)
+        if not response["ok"] and response["error"]["code"] == BADREQUEST:
+            self.close_all()
+        return response
+
+
+class RejectsUnknownFieldsOnQueries(RejectsUnknownArguments):
+    """Strict about unknown argument fields on addr.* requests only."""
+    def handle(self, request: dict) -> dict:
+        if str(request.get("op", "")).startswith("addr."):
+            return super().handle(request)
+        return ReferenceAdapter.handle(self, request)
+
+
+# -- bytes ------------------------------------------------------------------------------------
+
+class SendsTextAsUtf8(ReferenceAdapter):
+    """Decodes data to text (latin-1) and writes it out as UTF-8: bytes of 0x80 and up grow."""
+    def op_stream_send(self, args: Args) -> dict:
+        data = args.data()
+        result = super().op_stream_send(args.changed(data=encode_bytes(data.decode("latin-1").encode("utf-8"))))
+        return {"sent": min(result["sent"], len(data))}
+
+
+class ReceivesAsText(ReferenceAdapter):
+    """Reads bytes as UTF-8 text, replacing what does not decode, and encodes that back."""
+    def op_stream_recv(self, args: Args) -> dict:
+        data = base64.b64decode(super().op_stream_recv(args)["data"])
+        text = data.decode("utf-8", errors="replace").encode("utf-8")[:len(data)]
+        return {"data": encode_bytes(text)}
+
+
+class PadsBase64(ReferenceAdapter):
+    """Adds missing padding before decoding, so a base64 text of impossible length is accepted."""
+    def op_stream_send(self, args: Args) -> dict:
+        text = args.get("data", str)
+        return super().op_stream_send(args.changed(data=text + "=" * (-len(text) % 4)))
+
+
+class SendsBeforeValidating(ReferenceAdapter):
+    """Decodes and sends base64 four characters at a time, so a bad tail is found too late."""
+    def op_stream_send(self, args: Args) -> dict:
+        text, sent = args.get("data", str), 0
+        for start in range(0, len(text), 4):
+            chunk = args.changed(data=text[start:start + 4])
+            sent += super().op_stream_send(chunk)["sent"]
+        return {"sent": sent}
+
+
+# -- handles and reset --------------------------------------------------------------------------
+
+class HandlesFromZero(ReferenceAdapter):
+    """Numbers handles from 0 (a list index), not from 1."""
+    def __init__(self) -> None:
+        super().__init__()
+        self._handle_ids = itertools.count(0)
+
+
+class CachesAddresses(ReferenceAdapter):
+    """Answers addr.local from a cache filled when the socket was made, even once it is closed."""
+    def __init__(self) -> None:
+        super().__init__()
+        self._local: dict[int, dict] = {}
+
+    def _register(self, sock) -> int:
+        handle = super()._register(sock)
+        self._local[handle] = address_of(sock.getsockname())
+        return handle
+
+    def op_addr_local(self, args: Args) -> dict:
+        handle = args.get("handle", int)
+        if handle in self._local:
+            return self._local[handle]
+        return super().op_addr_local(args)
+
+
+class ResetKeepsAddressCache(CachesAddresses):
+    """The cache of CachesAddresses, emptied on close but not on reset."""
+    def op_close(self, args: Args) -> dict:
+        self._local.pop(args.get("handle", int), None)
+        return super().op_close(args)
+
+
+class UnknownHandleIsEinval(ReferenceAdapter):
+    """A handle it never gave out answers EINVAL; only closed ones answer EBADF."""
+    def __init__(self) -> None:
+        super().__init__()
+        self._given: set[int] = set()
+
+    def _register(self, sock) -> int:
+        handle = super()._register(sock)
+        self._given.add(handle)
+        return handle
+
+    def _socket(self, args: Args):
+        handle = args.raw.get("handle")
+        if isinstance(handle, int) and handle not in self._given:
+            raise OpError("EINVAL", f"invalid handle {handle}")
+        return super()._socket(args)
+
+
+class ResetFailsWithOpenHandles(ReferenceAdapter):
+    """Closes everything on reset, but answers an error when anything was open."""
+    def op_reset(self, args: Args) -> dict:
+        busy = bool(self._sockets)
+        super().op_reset(args)
+        if busy:
+            raise OpError("EBUSY", "reset: handles were open")
+        return {}
+
+
+class ResetKeepsListeners(ReferenceAdapter):
+    """reset closes connections and datagram sockets, but leaves listeners listening."""
+    def op_reset(self, args: Args) -> dict:
+        kept = {h: s for h, s in self._sockets.items()
+                if s.type == socket.SOCK_STREAM and s.getsockopt(socket.SOL_SOCKET, socket.SO_ACCEPTCONN)}
+        for handle in kept:
+            del self._sockets[handle]
+        super().op_reset(args)
+        self._sockets.update(kept)
+        return {}
+
+
 class DeclaresShutdownButNotRead(ReferenceAdapter):
     """Declares stream.shutdown (every how) but answers UNSUPPORTED to shutting the read side."""
     def op_stream_shutdown(self, args: Args) -> dict:
@@ -131,28 +350,49 @@ class DeclaresShutdownWriteOnly(DeclaresShutdownButNotRead):
 # Which fault makes which check the first one a target gets wrong (tests/check_proof.py).
 PROOFS: dict[str, dict] = {
     'ADAPTER-001': {
-        'implementation, version and language are non-empty strings': HelloWithBlankImplementation,
+        'hello answers': HelloOnlyOnce,
+        'fields that differ from the previous hello': HelloCountsRequests,
+        'implementation, version and language that are not non-empty strings': HelloVersionIsANumber,
+        'features that are not strings in a list': FeaturesAsOneString,
     },
     'ADAPTER-002': {
         'an unknown operation': UnknownOperationIsBadRequest,
+        'opt.get of an unknown option': UnknownOptionReadIsEnoprotoopt,
+        'opt.set of an unknown option': UnknownOptionSetIsIgnored,
     },
     'ADAPTER-003': {
         'addr.local without a handle': IllTypedHandleIsEBADF,
+        'addr.local with the handle as a string': CoercesStringHandles,
+        'tcp.listen with the port as a string': CoercesStringPorts,
+        'tcp.listen without a family': DefaultsToIpv4,
+        'the adapter still answers well-formed requests': ResetsAfterABadRequest,
     },
     'ADAPTER-004': {
         'tcp.listen with unknown fields': RejectsUnknownArguments,
+        'addr.local with unknown fields': RejectsUnknownFieldsOnQueries,
     },
     'ADAPTER-005': {
-        '# byte(s) received by the target come back as standard base64': UrlSafeBase64,
+        '# byte(s) sent by the target arrive unchanged': SendsTextAsUtf8,
+        '# byte(s) received by the target: answers that are not standard base64': UrlSafeBase64,
+        '# byte(s) received by the target are unchanged': ReceivesAsText,
     },
     'ADAPTER-006': {
         'stream.send with characters outside the alphabet': LenientBase64,
+        'stream.send with an impossible length': PadsBase64,
+        'the peer received nothing': SendsBeforeValidating,
     },
     'ADAPTER-007': {
+        'handles that are not positive integers': HandlesFromZero,
         'no handle given out twice (after close and after reset)': ReusesHandles,
+        'a closed handle': CachesAddresses,
+        'a handle from before reset': ResetKeepsAddressCache,
+        'a handle never given out': UnknownHandleIsEinval,
     },
     'ADAPTER-008': {
+        'reset answers': ResetFailsWithOpenHandles,
         'the peer of a connection sees it end': ResetForgetsSockets,
+        'connecting to a listener opened before reset': ResetKeepsListeners,
+        'handles from before reset': ResetKeepsAddressCache,
     },
     'ADAPTER-009': {
         'declared features that do not work': DeclaresTtlItCannotRead,

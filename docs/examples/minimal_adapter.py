@@ -83,7 +83,7 @@ def fail(code, message):
 
 
 def op_hello(args):
-    return {"protocol": "1.1", "implementation": "minimal-example", "version": "1.0", "language": "python",
+    return {"protocol": "1.2", "implementation": "minimal-example", "version": "1.0", "language": "python",
             "features": ["tcp", "ipv4", "ipv6"]}
 
 

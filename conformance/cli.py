@@ -1,15 +1,15 @@
 """The ``sockspec`` command, thin over pytest.
 
     sockspec list [PREFIX ...] [--format text|markdown|json]      print the behaviour catalogue
-    sockspec run [--report DIR] [--gate] [--baselines DIR] [PYTEST ARGS ...]
+    sockspec run [--report DIR] [--gate] [--baselines DIR] [--allow-missing LABEL] [PYTEST ARGS ...]
                                                                  run the suite (pytest underneath)
     sockspec report DIR [--out DIR] [--alluredir DIR]              re-render the reports from DIR/summary.json
-    sockspec gate DIR [--baselines DIR]                            check a run against the baselines
+    sockspec gate DIR [--baselines DIR] [--allow-missing LABEL]    check a run against the baselines
     sockspec baseline DIR [--target LABEL ...] [--baselines DIR]   write or update baselines from a run
 
 Exit codes of ``gate`` and ``run --gate``: 0 the gate passed, 1 it failed (new failures or
 stale baseline entries, both listed), 2 it could not judge (bad arguments, a bad baseline
-file, no results, an interrupted run).
+file, no results, an interrupted run, a target that did not run and was not allowed missing).
 """
 
 from __future__ import annotations
@@ -38,7 +38,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "report":
             return _report(args.report, args.out, args.alluredir)
         if args.command == "gate":
-            return _gate(args.report, args.baselines)
+            return _gate(args.report, args.baselines, allow_missing=args.allow_missing)
         if args.command == "baseline":
             return _baseline(args.report, args.target, args.baselines)
         return _run(args.pytest_args)
@@ -70,6 +70,8 @@ def _parser() -> argparse.ArgumentParser:
     gate.add_argument("report", metavar="DIR", help="a report directory (or its summary.json)")
     gate.add_argument("--baselines", default=DEFAULT_BASELINES, metavar="DIR",
                       help=f"one LABEL.toml per target (default: {DEFAULT_BASELINES}/)")
+    gate.add_argument("--allow-missing", action="append", default=[], metavar="LABEL",
+                      help="a target that may not run here (toolchain missing): reported, not a 'no verdict'")
 
     baseline = commands.add_parser("baseline", help="write or update baselines from a run's failures")
     baseline.add_argument("report", metavar="DIR", help="a report directory (or its summary.json)")
@@ -79,13 +81,16 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-RUN_HELP = """usage: sockspec run [--report DIR] [--gate] [--baselines DIR] [PYTEST OPTIONS]
+RUN_HELP = """usage: sockspec run [--report DIR] [--gate] [--baselines DIR] [--allow-missing LABEL] [PYTEST OPTIONS]
 
 sockspec's own options (everything else goes to pytest; its help, with the sockspec group
 --target, --behaviour, --adapter-grace…, follows):
   --report DIR      write summary.json, compliance.html, junit.xml, Allure results and HTML into DIR
   --gate            judge the run against the baselines: exit 0 passed, 1 failed, 2 no verdict
   --baselines DIR   one LABEL.toml per target (default: baselines/)
+  --allow-missing LABEL
+                    with --gate: target LABEL may not run here (repeatable); without it, a target
+                    that did not run (toolchain missing, build failing) is no verdict (exit 2)
 """
 
 
@@ -94,12 +99,14 @@ def _run(argv: list[str]) -> int:
     own.add_argument("--report", metavar="DIR")
     own.add_argument("--gate", action="store_true")
     own.add_argument("--baselines", metavar="DIR")
+    own.add_argument("--allow-missing", action="append", default=[], metavar="LABEL")
     args, pytest_args = own.parse_known_args(argv)
     if any(a in ("-h", "--help") for a in pytest_args):  # pytest's help follows, with --target & co
         print(RUN_HELP)
-    if args.baselines and not args.gate:
-        print("sockspec run: --baselines is only used with --gate", file=sys.stderr)
-        return EXIT_UNUSABLE
+    for option, value in (("--baselines", args.baselines), ("--allow-missing", args.allow_missing)):
+        if value and not args.gate:
+            print(f"sockspec run: {option} is only used with --gate", file=sys.stderr)
+            return EXIT_UNUSABLE
     baselines_dir = args.baselines or DEFAULT_BASELINES
     if args.gate:
         try:
@@ -120,7 +127,7 @@ def _run(argv: list[str]) -> int:
             print(f"sockspec gate: cannot judge: pytest exited with status {status}", file=sys.stderr)
             return EXIT_UNUSABLE
         try:
-            return _gate(report_dir, baselines_dir, annotate=bool(args.report))
+            return _gate(report_dir, baselines_dir, annotate=bool(args.report), allow_missing=args.allow_missing)
         except ValueError as exc:
             print(f"sockspec gate: {exc}", file=sys.stderr)
             return EXIT_UNUSABLE
@@ -155,12 +162,13 @@ def _report(report: str, out: str | None, alluredir: str | None) -> int:
     return 0
 
 
-def _gate(report: str, baselines_dir: str, annotate: bool = False) -> int:
+def _gate(report: str, baselines_dir: str, annotate: bool = False, allow_missing: list[str] = ()) -> int:
     """Judge a run; with ``annotate`` (a run's own report) the verdict joins its summary and HTML."""
     from reports import baseline, gate
     from reports.writer import load_summary, write_from_summary
     data = load_summary(report)
-    result = gate.check(data, baseline.load_for(baselines_dir, list(data["targets"])))
+    result = gate.check(data, baseline.load_for(baselines_dir, list(data["targets"])),
+                        allow_missing=tuple(allow_missing))
     if annotate:
         data["gate"] = gate.as_json(result, baselines_dir)
         write_from_summary(report, data)
@@ -169,7 +177,7 @@ def _gate(report: str, baselines_dir: str, annotate: bool = False) -> int:
 
 
 def _baseline(report: str, labels: list[str], baselines_dir: str) -> int:
-    from reports import baseline, gate
+    from reports import baseline, gate, target_status
     from reports.writer import load_summary
     data = load_summary(report)
     unknown = [label for label in labels if label not in data["targets"]]
@@ -179,6 +187,10 @@ def _baseline(report: str, labels: list[str], baselines_dir: str) -> int:
     Path(baselines_dir).mkdir(parents=True, exist_ok=True)
     for label in labels or list(data["targets"]):
         path = baseline.path_for(baselines_dir, label)
+        status = target_status.status_in(data, label)
+        if status["status"] != target_status.RAN:  # its errors say nothing of its behaviours
+            print(f"sockspec baseline: {label}: did not run ({status['status_reason']}); {path} left as it is")
+            continue
         before = baseline.load(path)
         after = baseline.updated(before, gate.failing_behaviours(data, label), gate.passing_behaviours(data, label),
                                  where, data["targets"][label].get("version", ""))
@@ -187,7 +199,8 @@ def _baseline(report: str, labels: list[str], baselines_dir: str) -> int:
         if not after and not path.exists():
             print(f"sockspec baseline: {label}: no failures, no baseline needed")
             continue
-        path.write_text(baseline.render(label, after), encoding="utf-8")
+        existing = path.read_text(encoding="utf-8") if path.exists() else None
+        path.write_text(baseline.render(label, after, existing), encoding="utf-8")
         print(f"sockspec baseline: {path}: {len(after)} entr{'y' if len(after) == 1 else 'ies'}"
               + (f"; added {', '.join(added)} (explain each reason)" if added else "")
               + (f"; removed {', '.join(removed)} (they pass now)" if removed else ""))

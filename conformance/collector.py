@@ -60,6 +60,17 @@ class ResultCollector:
             terminalreporter.section("sockspec: not applicable or skipped")
             for reason, count in reasons.most_common():
                 terminalreporter.write_line(f"{count:4d} × {reason}")
+        flaky = [r for r in self.results if r["grade"] == "flaky"]
+        if flaky:
+            terminalreporter.section("sockspec: flaky (grades differ across repeats)")
+            for r in flaky:
+                terminalreporter.write_line(f"{r['nodeid']}: {r['detail']}")
+        from reports import target_status
+        for label in self.targets if self.results else ():  # (no results: not a run of the suite)
+            status = target_status.status_of(self.results, label)
+            if status["status"] != target_status.RAN:  # no verdict on it: say so where nobody can miss it
+                terminalreporter.write_line(f"sockspec: target {label!r} did not run ({status['status']}): "
+                                            f"{status['status_reason']}", yellow=True, bold=True)
         for path in self.report_paths:
             terminalreporter.write_line(f"sockspec report: {path}")
         for note in self.report_notes:

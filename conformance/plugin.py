@@ -25,8 +25,10 @@ from fixtures.target_spec import parse_targets
 from fixtures.targets import Target, make_target
 
 from . import catalogue
+from .availability import unavailable_reason
 from .collector import GRADE_PROPERTY, ResultCollector, grade_of
 from .grading import Verdict
+from .repeat import Flaky, check_repeatedly, skip_grade
 from .runner import Case, check_case, target_kind
 from .scenario import ScenarioSpec
 
@@ -43,6 +45,10 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                          "cmd:COMMAND, or a built-in adapter name such as c; LABEL=SPEC names it")
     group.addoption("--behaviour", "--behavior", action="append", default=[], metavar="ID",
                     help="run only behaviours whose ID starts with ID (repeatable), e.g. TCP-PASSIVE")
+    group.addoption("--exclude", action="append", default=[], metavar="ID",
+                    help="leave out behaviours whose ID starts with ID (repeatable), e.g. TCP-SESSION-003")
+    group.addoption("--sockspec-repeat", type=int, default=1, metavar="N",
+                    help="run each case N times; a case whose grades differ across repeats is flaky (default 1)")
     group.addoption("--adapter-grace", type=float, default=5.0, metavar="SECONDS",
                     help="how long past an operation's own timeout an adapter may take to answer (default 5)")
     group.addoption("--program-start-timeout", type=float, default=10.0, metavar="SECONDS",
@@ -61,9 +67,12 @@ def pytest_configure(config: pytest.Config) -> None:
         targets = {spec.label: _make(spec, grace, start) for spec in specs}
     except TargetSpecError as exc:
         raise pytest.UsageError(str(exc)) from None
-    for prefix in config.getoption("behaviour"):
-        if not catalogue.select([prefix]):
-            raise pytest.UsageError(f"--behaviour {prefix!r} matches no behaviour; see `sockspec list`")
+    for option in ("behaviour", "exclude"):
+        for prefix in config.getoption(option):
+            if not catalogue.select([prefix]):
+                raise pytest.UsageError(f"--{option} {prefix!r} matches no behaviour; see `sockspec list`")
+    if config.getoption("sockspec_repeat") < 1:
+        raise pytest.UsageError("--sockspec-repeat must be at least 1")
     config.stash[TARGETS] = targets
     config.pluginmanager.register(ResultCollector(config, targets), "sockspec-results")
     if not hasattr(config, "workerinput"):  # xdist workers find the controller's builds cached
@@ -135,13 +144,15 @@ def run(request: pytest.FixtureRequest) -> Case:
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     prefixes = [p.upper() for p in config.getoption("behaviour")]
+    excluded = tuple(p.upper() for p in config.getoption("exclude"))
     selected, deselected = [], []
     for item in items:
         spec: ScenarioSpec | None = getattr(getattr(item, "function", None), "sockspec", None)
         if spec is None:
             selected.append(item)
             continue
-        selected_id = not prefixes or any(spec.behaviour.id.startswith(p) for p in prefixes)
+        selected_id = ((not prefixes or any(spec.behaviour.id.startswith(p) for p in prefixes))
+                       and not spec.behaviour.id.startswith(excluded))
         if not selected_id or not isinstance(item.callspec.params.get("run"), Case):
             deselected.append(item)  # not asked for, or no target of a kind this scenario can check
             continue
@@ -172,7 +183,10 @@ def pytest_pyfunc_call(pyfuncitem: pytest.Function) -> bool | None:
     case: Case = pyfuncitem.funcargs["run"]
     target: Target = pyfuncitem.config.stash[TARGETS][case.target]
     _describe_in_allure(spec, case)
-    verdict = check_case(pyfuncitem.function, spec, case, target)
+    verdict = check_repeatedly(lambda: check_case(pyfuncitem.function, spec, case, target),
+                               pyfuncitem.config.getoption("sockspec_repeat"))
+    if isinstance(verdict, Flaky):
+        _report_flaky(pyfuncitem, spec, case, verdict)
     _record(pyfuncitem, spec, case, verdict.grade, verdict.headline,
             verdict.report if verdict.grade == "fail" else "")
     _attach(verdict, case)
@@ -184,6 +198,15 @@ def pytest_pyfunc_call(pyfuncitem: pytest.Function) -> bool | None:
         allure.dynamic.tag("allowed-divergence")
         pyfuncitem.warn(pytest.PytestWarning(f"{spec.behaviour.id} [{case.id}]: {verdict.headline}"))
     return True
+
+
+def _report_flaky(item: pytest.Function, spec: ScenarioSpec, case: Case, flaky: Flaky) -> None:
+    """A flaky case fails, with each repeat's grade and the first differing repeat's evidence."""
+    import allure
+    _record(item, spec, case, "flaky", flaky.headline, flaky.evidence, repeats=flaky.grades)
+    allure.dynamic.tag("flaky")
+    allure.attach(flaky.evidence, name="repeats", attachment_type=allure.attachment_type.TEXT)
+    pytest.fail(f"{spec.behaviour.id} {flaky.headline}\n{flaky.evidence}", pytrace=False)
 
 
 def _describe_in_allure(spec: ScenarioSpec, case: Case) -> None:
@@ -210,13 +233,13 @@ def _attach(verdict: Verdict, case: Case) -> None:
 
 
 def _record(item: pytest.Item, spec: ScenarioSpec, case: Case, grade_name: str, headline: str,
-            evidence: str = "") -> None:
+            evidence: str = "", **extra) -> None:
     info = item.config.stash[TARGETS][case.target].known_info
     item.user_properties.append((GRADE_PROPERTY, json.dumps({
         "behaviour": spec.behaviour.id, "target": case.target, "family": case.family, "seat": case.seat,
         "grade": grade_name, "detail": headline, "nodeid": item.nodeid,
         "adapter": info.describe() if info else None, "version": info.version if info else None,
-        **({"evidence": evidence} if evidence else {}),
+        **({"evidence": evidence} if evidence else {}), **extra,
     })))
 
 
@@ -234,14 +257,15 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
     if report.skipped:
         detail = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
         detail = detail.removeprefix("Skipped: ")
-        grade_name = "not-applicable" if detail.startswith("not applicable") else "skipped"
+        grade_name = skip_grade(detail)
     else:  # anything but a graded verdict is a fault of the adapter or the harness
         grade_name = "error"
         detail = call.excinfo.exconly() if call.excinfo else "error"
         if call.excinfo and call.excinfo.errisinstance(AdapterFault):
             report.longrepr = f"adapter fault [{case.id}]: {call.excinfo.value}"  # one clear message
+    unavailable = unavailable_reason(item.config.stash[TARGETS][case.target], call.excinfo and call.excinfo.value)
     _record(item, spec, case, grade_name, detail.splitlines()[0] if detail else grade_name,
-            detail if grade_name == "error" else "")
+            detail if grade_name == "error" else "", **({"unavailable": unavailable} if unavailable else {}))
     report.user_properties = list(item.user_properties)
     return report
 
@@ -256,4 +280,6 @@ def pytest_report_teststatus(report: pytest.TestReport, config: pytest.Config):
         return "divergent", "D", "PASSED (allowed divergence)"
     if graded["grade"] == "not-applicable" and report.skipped:
         return "inapplicable", "n", "NOT APPLICABLE"
+    if graded["grade"] == "flaky" and report.failed:
+        return "flaky", "K", "FLAKY"
     return None

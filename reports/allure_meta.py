@@ -8,6 +8,9 @@ from pathlib import Path
 
 # Allure files a test into the first category that matches; "broken" is our error channel.
 CATEGORIES = [
+    # Before the mismatch category: a flaky case fails too, with "flaky over N repeats" in its message.
+    {"name": "Flaky (grades differ across repeats, --sockspec-repeat)", "matchedStatuses": ["failed"],
+     "messageRegex": "(?s).*flaky over \\d+ repeats.*"},
     {"name": "Behaviour mismatch (the target diverges from the reference)", "matchedStatuses": ["failed"]},
     {"name": "Adapter timeout (no answer within the operation's timeout + grace)", "matchedStatuses": ["broken"],
      "messageRegex": "(?s).*(did not answer|took over).*"},

@@ -5,7 +5,8 @@ One TOML file per target label (``baselines/<label>.toml``)::
     [[known]]
     behaviour = "TCP-PASSIVE-004"
     reason = "Go's net.Listen sets SO_REUSEADDR on every listener"
-    link = "https://…"          # optional: the library's documentation or source
+    link = "https://…"          # optional: an http(s) URL, e.g. the upstream issue; shown in every report
+    flaky = true                # optional: the behaviour is known to be flaky; the gate accepts a flaky verdict
     os = "linux"                # optional: holds only on this OS (platform.system(), lower case)
     kernel = ">=5.10,<6.2"      # optional: holds only on kernel releases in this range (PEP 440)
     version = "<3.13"           # optional: holds only for these versions of the target (from hello)
@@ -21,12 +22,16 @@ import re
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
+import tomlkit
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
+from tomlkit.items import Comment, Whitespace
 
 from conformance import catalogue
 
-_FIELDS = ("behaviour", "reason", "link", "os", "kernel", "version")
+_FIELDS = ("behaviour", "reason", "link", "os", "kernel", "version", "flaky")
+_FLAGS = ("flaky",)  # booleans; every other field is a string
 _RANGES = ("kernel", "version")
 
 
@@ -59,6 +64,7 @@ class KnownDivergence:
     os: str = ""
     kernel: str = ""
     version: str = ""
+    flaky: bool = False
 
     def holds_on(self, where: Platform, target_version: str = "") -> bool:
         """Whether the entry applies on this platform, to a target reporting ``target_version``
@@ -106,8 +112,9 @@ def _entry(raw: object, path: Path, n: int) -> KnownDivergence:
     if unknown:
         raise BaselineError(f"{where}: unknown field(s) {', '.join(sorted(unknown))}; known: {', '.join(_FIELDS)}")
     for field in _FIELDS:
-        if field in raw and not isinstance(raw[field], str):
-            raise BaselineError(f"{where}: {field} must be a string")
+        kind, name = (bool, "true or false") if field in _FLAGS else (str, "a string")
+        if field in raw and not isinstance(raw[field], kind):
+            raise BaselineError(f"{where}: {field} must be {name}")
     if not raw.get("behaviour") or not raw.get("reason", "").strip():
         raise BaselineError(f"{where}: behaviour and a non-empty reason are required")
     if raw["behaviour"] not in catalogue.load():
@@ -118,29 +125,81 @@ def _entry(raw: object, path: Path, n: int) -> KnownDivergence:
                 SpecifierSet(raw[field])
             except InvalidSpecifier:
                 raise BaselineError(f"{where}: {field} {raw[field]!r} is not a version range such as '>=5.10'") from None
+    if raw.get("link") and not is_web_url(raw["link"]):
+        raise BaselineError(f"{where}: link {raw['link']!r} is not an http(s) URL")
     return KnownDivergence(**raw)
+
+
+def is_web_url(text: str) -> bool:
+    """An absolute http or https URL with a host, nothing that would break out of an href."""
+    if any(c.isspace() or c in "<>\"'`" or ord(c) < 0x20 for c in text):
+        return False
+    try:
+        parts = urlsplit(text)
+    except ValueError:
+        return False
+    return parts.scheme in ("http", "https") and bool(parts.hostname)
 
 
 def load_for(directory: str | Path, labels: list[str]) -> dict[str, list[KnownDivergence]]:
     return {label: load(path_for(directory, label)) for label in labels}
 
 
-def render(label: str, entries: list[KnownDivergence]) -> str:
-    lines = [f"# Known divergences of target {label!r}: the CI gate accepts these failures, and only these.",
-             "# Each needs a reason; an entry that passes again fails the gate until it is removed.", ""]
-    for entry in sorted(entries, key=lambda e: e.behaviour):
-        lines.append("[[known]]")
-        for field in _FIELDS:
-            value = getattr(entry, field)
-            if value:
-                lines.append(f"{field} = {_toml_string(value)}")
-        lines.append("")
-    return "\n".join(lines)
+HEADER = ("Known divergences of target {label!r}: the CI gate accepts these failures, and only these.",
+          "Each needs a reason; an entry that passes again fails the gate until it is removed.")
 
 
-def _toml_string(value: str) -> str:
-    escaped = value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
-    return f'"{escaped}"'
+def render(label: str, entries: list[KnownDivergence], existing: str | None = None) -> str:
+    """The baseline file holding ``entries``. Given the file's current text, entries still
+    listed stay exactly as written (comments, order, formatting), entries dropped go with the
+    comment lines just above them, and new entries are appended."""
+    document = tomlkit.parse(existing) if existing and existing.strip() else _new_document(label)
+    wanted = {entry.behaviour: entry for entry in entries}
+    if "known" not in document:
+        document.append("known", tomlkit.aot())
+    known = document["known"]
+    tables = list(known)
+    preambles = [[]] + [_take_trailing_trivia(table) for table in tables[:-1]]  # comments above each entry
+    for n in reversed(range(len(tables))):
+        if tables[n].get("behaviour") not in wanted:
+            del known[n]
+    kept = [preamble for table, preamble in zip(tables, preambles) if table.get("behaviour") in wanted]
+    for n, preamble in enumerate(kept[1:]):  # the comments that stood above an entry go back above it
+        known[n].value.body.extend(preamble)
+    present = {table["behaviour"] for table in known}
+    if not len(known):
+        del document["known"]
+    text = tomlkit.dumps(document)
+    for behaviour, entry in sorted(wanted.items()):  # new entries, one blank line apart
+        if behaviour not in present:
+            text = text.rstrip("\n") + "\n\n" + tomlkit.dumps({"known": [_fields(entry)]})
+    return text
+
+
+def _new_document(label: str) -> tomlkit.TOMLDocument:
+    document = tomlkit.document()
+    for line in HEADER:
+        document.add(tomlkit.comment(line.format(label=label)))
+    document.add(tomlkit.nl())
+    return document
+
+
+def _fields(entry: KnownDivergence) -> dict:
+    """The fields an entry sets, in the documented order (tomlkit escapes quotes, backslashes
+    and control characters when it writes them)."""
+    return {field: getattr(entry, field) for field in _FIELDS if getattr(entry, field)}
+
+
+def _take_trailing_trivia(table) -> list:
+    """Remove and return the comment and blank lines at the end of a table: in the file they
+    stand above the next [[known]] header, so they belong to the next entry."""
+    body = table.value.body
+    cut = len(body)
+    while cut and body[cut - 1][0] is None and isinstance(body[cut - 1][1], (Comment, Whitespace)):
+        cut -= 1
+    trivia = body[cut:]
+    del body[cut:]
+    return trivia
 
 
 def updated(existing: list[KnownDivergence], failing: dict[str, str], passing: set[str],
@@ -148,7 +207,9 @@ def updated(existing: list[KnownDivergence], failing: dict[str, str], passing: s
     """The baseline after a run: entries still failing keep their reasons, new failures are added
     with what was observed (for a human to explain), entries that hold here and now pass are
     dropped; entries the run did not check, or for other platforms, are kept as they are."""
-    kept = [e for e in existing if not (e.holds_on(where, target_version) and e.behaviour in passing)]
+    # A flaky behaviour that passed once proves nothing: its entry stays.
+    kept = [e for e in existing if e.flaky or not (e.holds_on(where, target_version) and e.behaviour in passing)]
     listed = {e.behaviour for e in kept}
-    added = [KnownDivergence(b, f"observed: {detail}") for b, detail in sorted(failing.items()) if b not in listed]
+    added = [KnownDivergence(b, f"observed: {detail}", flaky=detail.startswith("flaky"))
+             for b, detail in sorted(failing.items()) if b not in listed]
     return kept + added

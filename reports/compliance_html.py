@@ -5,8 +5,12 @@ from __future__ import annotations
 import html
 from collections import defaultdict
 
-_LABEL = {"pass": "pass", "divergent": "allowed divergence", "fail": "FAIL", "error": "error",
+from . import target_status
+
+_LABEL = {"pass": "pass", "divergent": "allowed divergence", "fail": "FAIL", "flaky": "FLAKY", "error": "error",
           "not-applicable": "n/a", "skipped": "skipped", "not-run": "not run"}
+_COUNTED = ("pass", "divergent", "fail", "flaky", "error", "not-applicable")  # columns of the targets table
+_STATUS = {"ran": "ran", "unavailable": "DID NOT RUN: unavailable", "no-applicable-case": "DID NOT RUN: no applicable case"}
 _STYLE = """
 body { font: 14px/1.4 system-ui, sans-serif; margin: 2em; color: #222; }
 h1 { font-size: 1.4em; } h2 { font-size: 1.1em; margin-top: 2em; }
@@ -15,6 +19,7 @@ th, td { border: 1px solid #ccc; padding: 4px 8px; vertical-align: top; text-ali
 th { background: #f3f3f3; }
 td.grade { text-align: center; white-space: nowrap; }
 .pass { background: #d9f2d9; } .divergent { background: #fff3c4; } .fail { background: #f8c9c9; font-weight: bold; }
+.flaky { background: #ffd8a8; font-weight: bold; }
 .error { background: #e6d5f5; } .not-applicable, .skipped, .not-run { background: #eee; color: #666; }
 .level { font-size: 0.85em; color: #555; } .rule { color: #444; font-size: 0.9em; }
 details { font-size: 0.85em; } code { font-size: 0.9em; }
@@ -54,29 +59,41 @@ def render(summary: dict) -> str:
 
 
 def _targets_table(summary: dict, targets: list[str]) -> str:
-    rows = ["<table><tr><th>target</th><th>spec</th><th>implementation</th>"
-            + "".join(f"<th>{_LABEL[g]}</th>" for g in ("pass", "divergent", "fail", "error", "not-applicable"))
-            + "</tr>"]
+    rows = ["<table class=targets><tr><th>target</th><th>spec</th><th>implementation</th><th>ran</th>"
+            + "".join(f"<th>{_LABEL[g]}</th>" for g in _COUNTED) + "</tr>"]
     for label in targets:
         info = summary["targets"][label]
         counts = summary["behaviour_totals"].get(label, {})
-        rows.append(f"<tr><td>{_e(label)}</td><td><code>{_e(info.get('spec', ''))}</code></td>"
-                    f"<td>{_e(info.get('adapter') or '—')}</td>"
-                    + "".join(f"<td class='grade {g}'>{counts.get(g, 0)}</td>"
-                              for g in ("pass", "divergent", "fail", "error", "not-applicable"))
+        status = target_status.status_in(summary, label)
+        ran = status["status"] == target_status.RAN
+        rows.append(f"<tr data-target='{_e(label)}' data-status='{_e(status['status'])}'><td>{_e(label)}</td>"
+                    f"<td><code>{_e(info.get('spec', ''))}</code></td><td>{_e(info.get('adapter') or '—')}</td>"
+                    f"<td class='{'pass' if ran else 'fail'}'>{_e(_STATUS.get(status['status'], status['status']))}"
+                    + ("" if ran else f"<div class=rule>{_e(status['status_reason'])}</div>") + "</td>"
+                    + "".join(f"<td class='grade {g}'>{counts.get(g, 0)}</td>" for g in _COUNTED)
                     + "</tr>")
     rows.append("</table><p class=rule>Counts are behaviours; a behaviour's verdict is the worst of its cases "
-                "(families × seats). <em>n/a</em>: the target or host lacks a needed feature.</p>")
+                "(families × seats). <em>n/a</em>: the target or host lacks a needed feature. <em>FLAKY</em>: "
+                "a case's grades differed across repeats (--sockspec-repeat). A target that did not run "
+                "has no verdict at all.</p>")
     return "\n".join(rows)
 
 
 def _gate_section(gate: dict | None) -> str:
     if not gate:
         return ""
-    verdict = "PASSED" if gate["passed"] else "FAILED"
+    verdict = gate.get("verdict", "passed" if gate["passed"] else "failed").upper()
     parts = [f"<h2 id=gate>CI gate: <span class='{'pass' if gate['passed'] else 'fail'}'>{verdict}</span></h2>",
              f"<p class=rule>Against the baselines in <code>{_e(gate['baselines'])}</code>: fails on any failure "
-             "they do not list, and on any listed divergence that passes again.</p>"]
+             "they do not list (a flaky case too, unless its entry says <code>flaky = true</code>), and on any "
+             "listed divergence that passes again; a target that did not run is no verdict.</p>"]
+    for key, title in (("missing", "Targets that did not run: no verdict"),
+                       ("allowed_missing", "Targets that did not run, allowed missing")):
+        rows = gate.get(key, [])
+        if rows:
+            parts.append(f"<table class='gate {key}'><tr><th colspan=2>{title} ({len(rows)})</th></tr>")
+            parts += [f"<tr><td>{_e(r['target'])}</td><td>{_e(r['status'])}: {_e(r['reason'])}</td></tr>" for r in rows]
+            parts.append("</table>")
     for key, title in (("new_failures", "New failures"), ("stale", "Stale baseline entries (they pass now)"),
                        ("known", "Known divergences, accepted"), ("unchecked", "Listed, not checked by this run")):
         rows = gate[key]
@@ -84,9 +101,15 @@ def _gate_section(gate: dict | None) -> str:
             continue
         parts.append(f"<table class='gate {key}'><tr><th colspan=3>{title} ({len(rows)})</th></tr>")
         parts += [f"<tr><td>{_e(r['target'])}</td><td><a href='#{_e(r['behaviour'])}'>{_e(r['behaviour'])}</a>"
-                  f"</td><td>{_e(r['detail'])}</td></tr>" for r in rows]
+                  f"</td><td><span class=level>{_e(_LABEL.get(r['verdict'], r['verdict']))}</span> "
+                  f"{_e(r['detail'])}{_issue_link(r)}</td></tr>" for r in rows]
         parts.append("</table>")
     return "\n".join(parts)
+
+
+def _issue_link(row: dict) -> str:
+    """A baseline entry's link (validated as http(s) when the baseline was read)."""
+    return f" <a class=issue href='{_e(row['link'])}'>{_e(row['link'])}</a>" if row.get("link") else ""
 
 
 def _shares_table(summary: dict, targets: list[str]) -> str:

@@ -9,10 +9,12 @@ from typing import Iterable
 
 from conformance import catalogue
 
+from . import target_status
+
 SCHEMA = 1  # bumped when a field changes meaning; fields are only ever added within a schema
-GRADES = ("pass", "divergent", "fail", "error", "not-applicable", "skipped")
+GRADES = ("pass", "divergent", "fail", "flaky", "error", "not-applicable", "skipped")
 # A behaviour's verdict for a target is the worst of its cases' grades, in this order.
-_SEVERITY = ("fail", "error", "divergent", "pass", "skipped", "not-applicable")
+_SEVERITY = ("fail", "flaky", "error", "divergent", "pass", "skipped", "not-applicable")
 
 
 def behaviour_verdict(grades: Iterable[str]) -> str:
@@ -34,6 +36,8 @@ def build(results: list[dict], targets: dict[str, dict]) -> dict:
     }
     totals = {label: dict(Counter(r["grade"] for r in results if r["target"] == label)) for label in targets}
     verdicts = {label: dict(Counter(matrix[b][label] for b in behaviours)) for label in targets}
+    # Whether each target ran at all: one that did not is no verdict, never a pass.
+    targets = {label: {**info, **target_status.status_of(results, label)} for label, info in targets.items()}
     return {
         "schema": SCHEMA,
         "generated": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),

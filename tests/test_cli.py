@@ -74,3 +74,36 @@ def test_shares_count_applicable_behaviours_and_must_apart():
     tally = data["shares"]["t"]["all"]
     assert (tally["applicable"], tally["passed"]) == (2, 1)
     assert tally["must_applicable"] == sum(levels[b] == "MUST" for b in ("TCP-STREAM-001", "TCP-STREAM-002"))
+
+
+def run_cli(*args: str):
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+    root = Path(__file__).resolve().parent.parent
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(root), os.environ.get("PYTHONPATH", "")])}
+    return subprocess.run([sys.executable, "-m", "conformance.cli", *args], capture_output=True, text=True,
+                          env=env, timeout=120)
+
+
+def test_exclude_leaves_out_behaviours_by_prefix():
+    kept = run_cli("run", "--collect-only", "-q", "--behaviour", "TCP-STREAM-00", "--exclude", "tcp-stream-001",
+                   "--exclude", "TCP-STREAM-009")
+    everything = run_cli("run", "--collect-only", "-q", "--behaviour", "TCP-STREAM-00")
+    assert kept.returncode == 0 == everything.returncode, kept.stdout + kept.stderr
+    ids = lambda out: [line for line in out.splitlines() if "::" in line]  # noqa: E731
+    left_out = set(ids(everything.stdout)) - set(ids(kept.stdout))
+    assert set(ids(kept.stdout)) < set(ids(everything.stdout)) and left_out
+    assert all("test_connect_and_accept_agree_on_addresses" in n or "refused" in n for n in left_out), left_out
+
+
+def test_an_exclude_prefix_that_matches_nothing_is_a_usage_error():
+    result = run_cli("run", "--collect-only", "-q", "--exclude", "NO-SUCH-AREA")
+    assert result.returncode == 4
+    assert "--exclude 'NO-SUCH-AREA' matches no behaviour" in result.stderr
+
+
+def test_allow_missing_without_gate_is_a_usage_error(capsys):
+    assert cli.main(["run", "--allow-missing", "java"]) == 2
+    assert capsys.readouterr().err.strip() == "sockspec run: --allow-missing is only used with --gate"

@@ -167,3 +167,196 @@ def test_run_with_a_bad_baseline_stops_before_running(tmp_path):
     result = sockspec(tmp_path, "run", "--gate", "--baselines", str(tmp_path), "--target", FAULTY, *SELECTION)
     assert result.returncode == 2
     assert "non-empty reason" in result.stderr and "passed" not in result.stdout
+
+
+# -- targets that did not run: no verdict, unless allowed missing ------------------------------
+
+def without(tmp_path: Path, *tools: str) -> str:
+    """A PATH like this one, but where ``tools`` are not found: a machine without them."""
+    shadow = tmp_path / "bin"
+    shadow.mkdir(exist_ok=True)
+    for directory in os.environ["PATH"].split(os.pathsep):
+        for entry in Path(directory).glob("*") if Path(directory).is_dir() else ():
+            if entry.name not in tools and not (shadow / entry.name).exists():
+                (shadow / entry.name).symlink_to(entry)
+    return str(shadow)
+
+
+def sockspec_with_path(cwd: Path, path: str, *args: str) -> subprocess.CompletedProcess:
+    env = {**os.environ, "PATH": path,
+           "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])}
+    return subprocess.run([sys.executable, "-m", "conformance.cli", *args], cwd=cwd, env=env,
+                          capture_output=True, text=True, timeout=300)
+
+
+def test_a_target_that_did_not_run_is_no_verdict_unless_allowed_missing(tmp_path):
+    # node is a shipped adapter whose toolchain is missing here; "gone" is a program that does not exist.
+    baselines = tmp_path / "baselines"
+    baselines.mkdir()
+    (baselines / "node.toml").write_text('[[known]]\nbehaviour = "TCP-STREAM-001"\nreason = "r"\n'
+                                         'link = "https://github.com/nodejs/node/issues/1"\n')
+    run = ["run", "--gate", "--baselines", str(baselines), "--report", "out", "--target", "reference",
+           "--target", "node", "--target", "gone=cmd:/no/such/adapter", "--behaviour", "TCP-STREAM-001",
+           "-p", "no:randomly"]
+    path = without(tmp_path, "node")
+    first = sockspec_with_path(tmp_path, path, *run)
+    assert first.returncode == 2, first.stdout + first.stderr
+    assert "Targets that did not run (2): no verdict on them" in first.stdout
+    assert "  node: unavailable: built-in adapter 'node' needs 'node', which is not on PATH" in first.stdout
+    assert "  gone: unavailable: cannot start adapter '/no/such/adapter'" in first.stdout
+    assert ("node: TCP-STREAM-001 (not checked: target did not run) <https://github.com/nodejs/node/issues/1>"
+            in first.stdout)
+    assert "sockspec gate NO VERDICT" in first.stdout
+    data = json.loads((tmp_path / "out" / "summary.json").read_text())
+    assert data["targets"]["reference"]["status"] == "ran"
+    assert data["targets"]["node"]["status"] == "unavailable"
+    assert "needs 'node'" in data["targets"]["node"]["status_reason"]
+    assert data["targets"]["gone"]["status"] == "unavailable"
+    assert data["gate"]["verdict"] == "no verdict" and not data["gate"]["passed"]
+
+    allowed = sockspec_with_path(tmp_path, path, *run, "--allow-missing", "node", "--allow-missing", "gone")
+    assert allowed.returncode == 0, allowed.stdout + allowed.stderr
+    assert "Targets that did not run, allowed missing (2):" in allowed.stdout
+    assert "sockspec gate PASSED" in allowed.stdout
+    html = (tmp_path / "out" / "compliance.html").read_text()
+    assert "Targets that did not run, allowed missing (2)" in html and "DID NOT RUN: unavailable" in html
+
+    rejudged = sockspec(tmp_path, "gate", "out", "--baselines", str(baselines), "--allow-missing", "node")
+    assert rejudged.returncode == 2 and "  gone: unavailable" in rejudged.stdout
+    unknown = sockspec(tmp_path, "gate", "out", "--baselines", str(baselines), "--allow-missing", "nobody")
+    assert unknown.returncode == 2 and "--allow-missing nobody: no such target in this run" in unknown.stderr
+
+
+def test_a_target_without_one_applicable_case_is_no_verdict():
+    run = summary({"TCP-STREAM-001": {"lib": "not-applicable", "other": "pass"}})
+    result = gate.check(run, {}, LINUX_6)
+    assert [(m.target, m.status) for m in result.missing] == [("lib", "no-applicable-case")]
+    assert result.exit_code == gate.EXIT_UNUSABLE and "no applicable case (1 not-applicable)" in gate.render(result)
+    assert gate.check(run, {}, LINUX_6, allow_missing=["lib"]).exit_code == gate.EXIT_PASSED
+
+
+def test_a_target_whose_cases_all_errored_after_starting_ran_and_fails():
+    run = summary({"TCP-STREAM-001": {"lib": "error"}})  # started, then crashed: a real failure
+    assert gate.check(run, {}, LINUX_6).exit_code == gate.EXIT_FAILED
+    run["results"][0]["unavailable"] = "cannot start adapter './lib': No such file or directory"
+    assert gate.check(run, {}, LINUX_6).exit_code == gate.EXIT_UNUSABLE
+
+
+def test_failures_of_targets_that_ran_win_over_a_missing_target():
+    run = summary({"TCP-STREAM-001": {"lib": "fail", "other": "not-applicable"}})
+    result = gate.check(run, {}, LINUX_6)
+    assert result.missing and result.exit_code == gate.EXIT_FAILED
+
+
+# -- flaky cases ---------------------------------------------------------------------------------
+
+def test_the_gate_fails_a_flaky_case_unless_its_entry_says_flaky():
+    run = summary({"TCP-STREAM-001": {"lib": "flaky"}})
+    assert [f.behaviour for f in gate.check(run, {}, LINUX_6).new_failures] == ["TCP-STREAM-001"]
+    plain = gate.check(run, {"lib": [KnownDivergence("TCP-STREAM-001", "fails")]}, LINUX_6)
+    assert not plain.passed and "does not say flaky = true" in plain.new_failures[0].detail
+    flaky = gate.check(run, {"lib": [KnownDivergence("TCP-STREAM-001", "a race", flaky=True)]}, LINUX_6)
+    assert flaky.passed and [f.verdict for f in flaky.known] == ["flaky"]
+    passing = summary({"TCP-STREAM-001": {"lib": "pass"}})  # a flaky entry that passed once is not stale
+    assert gate.check(passing, {"lib": [KnownDivergence("TCP-STREAM-001", "a race", flaky=True)]}, LINUX_6).passed
+
+
+FLAKY = "flaky=python:tests.faulty.flaky:NodelayIgnoredEveryOtherRun"
+
+
+def test_a_target_that_alternates_is_flaky_in_every_report_and_gated(tmp_path):
+    baselines = tmp_path / "baselines"
+    baselines.mkdir()
+    run = sockspec(tmp_path, "run", "--gate", "--baselines", str(baselines), "--report", "out", "--target", FLAKY,
+                   "--behaviour", "TCP-STREAM-014", "--sockspec-repeat", "2", "-p", "no:randomly")
+    assert run.returncode == 1, run.stdout + run.stderr
+    assert " KK" in run.stdout and "4 flaky" in run.stdout  # the letter K, the word in the summary line
+    assert "flaky over 2 repeats: pass, fail" in run.stdout
+    assert "New failures (1), not in any baseline:\n  flaky: TCP-STREAM-014 flaky" in run.stdout
+    out = tmp_path / "out"
+    data = json.loads((out / "summary.json").read_text())
+    assert {r["grade"] for r in data["results"]} == {"flaky"}
+    assert [r["repeats"] for r in data["results"]] == [["pass", "fail"]] * 4
+    assert "nodelay reads back after setting True" in data["results"][0]["evidence"]
+    assert data["matrix"]["TCP-STREAM-014"] == {"flaky": "flaky"}
+    assert "class='grade flaky' data-target='flaky' data-verdict='flaky'" in (out / "compliance.html").read_text()
+    assert (out / "junit.xml").read_text().count('type="flaky"') == 4
+    categories = json.loads((out / "allure-results" / "categories.json").read_text())
+    assert categories[0]["name"].startswith("Flaky")
+    tagged = [json.loads(p.read_text()) for p in (out / "allure-results").glob("*-result.json")]
+    assert all({"name": "tag", "value": "flaky"} in r["labels"] for r in tagged) and len(tagged) == 4
+
+    written = sockspec(tmp_path, "baseline", "out", "--baselines", str(baselines))
+    assert written.returncode == 0, written.stderr
+    assert baseline.load(baselines / "flaky.toml")[0].flaky
+    assert sockspec(tmp_path, "gate", "out", "--baselines", str(baselines)).returncode == 0
+    (baselines / "flaky.toml").write_text('[[known]]\nbehaviour = "TCP-STREAM-014"\nreason = "x"\n')
+    assert sockspec(tmp_path, "gate", "out", "--baselines", str(baselines)).returncode == 1
+
+
+# -- baseline files: links, comments, escaping ------------------------------------------------------
+
+@pytest.mark.parametrize("link", ["javascript:alert(1)", "ftp://x.example/a", "https://", "x.example/issue/1",
+                                  "https://x.example/a b", "https://x.example/'><script>"])
+def test_a_link_must_be_an_http_url(tmp_path, link):
+    text = f'[[known]]\nbehaviour = "TCP-STREAM-001"\nreason = "x"\nlink = {json.dumps(link)}\n'
+    with pytest.raises(BaselineError, match="is not an http\\(s\\) URL"):
+        baseline.load(write(tmp_path, text))
+
+
+def test_a_link_is_shown_wherever_its_entry_is(tmp_path):
+    from reports import compliance_html, junit
+    run = summary({"TCP-STREAM-001": {"lib": "fail"}, "TCP-STREAM-002": {"lib": "pass"}})
+    issue = "https://github.com/example/lib/issues/42?x=1&y=2"
+    entries = {"lib": [KnownDivergence("TCP-STREAM-001", "upstream bug", link=issue),
+                       KnownDivergence("TCP-STREAM-002", "fixed", link=issue)]}
+    result = gate.check(run, entries, LINUX_6)
+    assert f"lib: TCP-STREAM-001 (fail): upstream bug <{issue}>" in gate.render(result)
+    assert f"was listed because: fixed <{issue}>" in gate.render(result)
+    run.update(generated="now", host={"platform": "linux"}, behaviours=[], behaviour_totals={}, shares={},
+               gate=gate.as_json(result, "baselines"))
+    assert run["gate"]["known"][0]["link"] == issue
+    html = compliance_html.render(run)
+    assert "<a class=issue href='https://github.com/example/lib/issues/42?x=1&amp;y=2'>" in html
+    assert f'<property name="baseline.TCP-STREAM-001.link" value="{issue.replace("&", "&amp;")}" />' \
+        in junit.render(run)
+
+
+BASELINE_WITH_COMMENTS = """\
+# Our library's known divergences; ask #sockets before adding one.
+
+[[known]]
+behaviour = "TCP-STREAM-014"   # the one that still fails
+reason = "setsockopt is a no-op on our fake kernel"
+
+# Fixed in 2.1: this entry should go.
+[[known]]
+behaviour = "TCP-STREAM-007"
+reason = "recv ignored max once"
+
+# Not checked by the run below: kept, with this comment.
+[[known]]
+behaviour  =  'UDP-DGRAM-004'
+reason = 'literal string, odd spacing'
+"""
+
+
+def test_updating_a_baseline_keeps_comments_and_formatting(tmp_path):
+    baselines = tmp_path / "baselines"
+    baselines.mkdir()
+    (baselines / "lib.toml").write_text(BASELINE_WITH_COMMENTS)
+    run = sockspec(tmp_path, "run", "--report", "out", "--target", FAULTY, *SELECTION, "-p", "no:randomly")
+    assert run.returncode == 1, run.stdout + run.stderr
+    assert sockspec(tmp_path, "baseline", "out", "--baselines", str(baselines)).returncode == 0
+    text = (baselines / "lib.toml").read_text()
+    assert text == BASELINE_WITH_COMMENTS.replace(
+        '# Fixed in 2.1: this entry should go.\n[[known]]\nbehaviour = "TCP-STREAM-007"\n'
+        'reason = "recv ignored max once"\n\n', "")
+
+
+def test_a_reason_with_quotes_and_control_characters_round_trips(tmp_path):
+    tricky = KnownDivergence("TCP-STREAM-001", 'says "hi"\\ back\x01\x1f\ttab\nline', link="https://x.example/a")
+    path = write(tmp_path, baseline.render("lib", [tricky]))
+    assert baseline.load(path) == [tricky]
+    path.write_text(baseline.render("lib", [tricky, KnownDivergence("TCP-STREAM-002", "\x7f")], path.read_text()))
+    assert baseline.load(path) == [tricky, KnownDivergence("TCP-STREAM-002", "\x7f")]

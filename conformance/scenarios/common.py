@@ -42,6 +42,29 @@ def receive_outcome(endpoint: Endpoint, sock: Socket, timeout: float, max: int =
     return "data" if data else "EOF"
 
 
+def received(endpoint: Endpoint, sock: Socket, size: int, timeout: float | None = None) -> bytes | str:
+    """What a receive of ``size`` bytes gets: the bytes (fewer if the stream ends first), or
+    the error code that cut it short; an observation to check, never a stop."""
+    try:
+        return endpoint.recv_exactly(sock, size, timeout)
+    except OpError as exc:
+        if exc.code == UNSUPPORTED:
+            raise
+        return exc.code
+
+
+def delivered(sender: Endpoint, outgoing: Socket, receiver: Endpoint, incoming: Socket, data: bytes) -> bytes | str:
+    """What arrives of ``data`` sent one way over a connection: the bytes received, or the
+    error code of the send or the receive that failed."""
+    try:
+        sender.send_all(outgoing, data)
+    except OpError as exc:
+        if exc.code == UNSUPPORTED:
+            raise
+        return exc.code
+    return received(receiver, incoming, len(data))
+
+
 def transfer(sender: Endpoint, outgoing: Socket, receiver: Endpoint, incoming: Socket, data: bytes) -> bytes:
     """Move ``data`` across one connection, sending and receiving in turn.
 

@@ -28,7 +28,7 @@ import java.util.Iterator;
  */
 final class ServeTcp implements ServeOps.Server, Runnable {
     static final int OWED_LIMIT = 256 * 1024; // at most this much read and not yet echoed, per session
-    static final long JOIN_MILLIS = 10_000;
+    static final long JOIN_MILLIS = 3_000; // within the suite's deadline for serve.stop
 
     /** One connection's state: what it owes its client, and whether the client has finished. */
     static final class Session {

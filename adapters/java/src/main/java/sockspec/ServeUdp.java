@@ -24,7 +24,7 @@ import java.nio.channels.Selector;
  */
 final class ServeUdp implements ServeOps.Server, Runnable {
     static final int DATAGRAM_BUFFER = 65536;
-    static final long JOIN_MILLIS = 10_000;
+    static final long JOIN_MILLIS = 3_000; // within the suite's deadline for serve.stop
 
     private final DatagramChannel channel;
     private final Selector selector;

@@ -9,7 +9,7 @@ import (
 	"golang.org/x/net/icmp"
 )
 
-const protocolVersion = "1.1"
+const protocolVersion = "1.2"
 
 func canListen(netw, addr string) bool {
 	c, err := net.ListenPacket(netw, addr)
@@ -30,7 +30,8 @@ func canPing(netw, addr string) bool {
 }
 
 func helloResult() map[string]any {
-	features := []string{"tcp", "udp", "ipv4", "tcp.bind-connect", "stream.shutdown", "stream.abort",
+	features := []string{"tcp", "udp", "udp.connect", "ipv4", "tcp.bind-connect", "stream.shutdown.write",
+		"stream.shutdown.read", "stream.abort", "serve.tcp", "serve.udp",
 		"nonblocking", "opt.reuseaddr", "opt.reuseport", "opt.nodelay", "opt.keepalive", "opt.linger",
 		"opt.rcvbuf", "opt.sndbuf", "opt.broadcast", "opt.ttl"}
 	ipv6 := false

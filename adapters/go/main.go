@@ -44,6 +44,8 @@ var operations = map[string]handler{
 	"addr.peer":       (*adapter).opAddrPeer,
 	"opt.set":         (*adapter).opOptSet,
 	"opt.get":         (*adapter).opOptGet,
+	"serve.start":     (*adapter).opServeStart,
+	"serve.stop":      (*adapter).opServeStop,
 }
 
 type request struct {

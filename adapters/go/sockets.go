@@ -1,4 +1,4 @@
-// The handle table: one entry per socket, whatever net type holds it.
+// The handle table: one entry per socket, whatever net type holds it, or per echo server.
 
 package main
 
@@ -17,6 +17,7 @@ const (
 	kUDP
 	kRaw
 	kPing
+	kServer // serve.start: an echo server, not a socket
 )
 
 type sock struct {
@@ -27,6 +28,7 @@ type sock struct {
 	uc      *net.UDPConn
 	ic      *net.IPConn
 	pc      *icmp.PacketConn
+	srv     *server
 	applied []option // UDP: options set so far, replayed when udp.connect re-creates the socket
 }
 
@@ -42,6 +44,8 @@ func (s *sock) close() error {
 		return s.ic.Close()
 	case kPing:
 		return s.pc.Close()
+	case kServer:
+		s.srv.stop()
 	}
 	return nil
 }
@@ -72,7 +76,17 @@ func (ad *adapter) register(s *sock) int64 {
 	return ad.next
 }
 
+// lookup finds an open socket handle; a server's sockets belong to its goroutines.
 func (ad *adapter) lookup(a args) (*sock, int64, error) {
+	s, h, err := ad.lookupAny(a)
+	if err == nil && s.kind == kServer {
+		return nil, h, fail("ENOTSOCK", "handle %d is an echo server, not a socket", h)
+	}
+	return s, h, err
+}
+
+// lookupAny finds any open handle: a socket or a server.
+func (ad *adapter) lookupAny(a args) (*sock, int64, error) {
 	h, err := a.intArg("handle", nil)
 	if err != nil {
 		return nil, 0, err
@@ -97,7 +111,7 @@ func (ad *adapter) opReset(a args) (result, error) {
 }
 
 func (ad *adapter) opClose(a args) (result, error) {
-	s, h, err := ad.lookup(a)
+	s, h, err := ad.lookupAny(a)
 	if err != nil {
 		return nil, err
 	}

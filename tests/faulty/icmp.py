@@ -1,4 +1,4 @@
-"""Faulty targets of raw sockets and ICMP (ICMP-ECHO-*)."""
+"""Faulty targets of raw sockets and ICMP (ICMP-ECHO-*) and of ping programs (ICMP-PING-*)."""
 
 from __future__ import annotations
 
@@ -31,6 +31,29 @@ class RewritesEchoIdentifier(ReferenceAdapter):
             if data[0] == icmp.ECHO_REQUEST:
                 data[2:4] = icmp.internet_checksum(bytes(data)).to_bytes(2, "big")
         return super().op_raw_send(args.changed(data=encode_bytes(bytes(data))))
+
+
+class RewritesEchoSequence(ReferenceAdapter):
+    """Sends every echo request with its sequence number one higher (checksum fixed up)."""
+    def op_raw_send(self, args):
+        data = bytearray(args.data())
+        if len(data) >= 8 and data[0] in (icmp.ECHO_REQUEST, icmp.ECHO_REQUEST_V6):
+            data[6:8] = ((int.from_bytes(data[6:8], "big") + 1) & 0xFFFF).to_bytes(2, "big")
+            data[2:4] = b"\0\0"
+            if data[0] == icmp.ECHO_REQUEST:
+                data[2:4] = icmp.internet_checksum(bytes(data)).to_bytes(2, "big")
+        return super().op_raw_send(args.changed(data=encode_bytes(bytes(data))))
+
+
+class DamagesEchoPayload(ReferenceAdapter):
+    """Delivers echo replies with the last byte of their payload flipped."""
+    def op_raw_recv(self, args):
+        def damage(data):
+            at = _icmp_offset(data)
+            if len(data) > at + 8 and data[at] in (icmp.ECHO_REPLY, icmp.ECHO_REPLY_V6):
+                return data[:-1] + bytes([data[-1] ^ 0xFF])
+            return data
+        return _with_raw_data(super().op_raw_recv(args), damage)
 
 
 class CorruptsIcmpChecksum(ReferenceAdapter):
@@ -74,6 +97,21 @@ class HidesUnreachables(ReferenceAdapter):
                 return result
 
 
+class MisquotesUnreachables(ReferenceAdapter):
+    """Delivers destination-unreachable messages quoting protocol TCP instead of the packet's own."""
+    def op_raw_recv(self, args):
+        def damage(data):
+            at = _icmp_offset(data)
+            if len(data) > at + 8 and data[at] == icmp.DEST_UNREACHABLE:
+                quoted = at + 8
+                return data[:quoted + 9] + bytes([6]) + data[quoted + 10:]
+            if len(data) > at + 8 and data[at] == icmp.DEST_UNREACHABLE_V6:
+                quoted = at + 8
+                return data[:quoted + 6] + bytes([6]) + data[quoted + 7:]
+            return data
+        return _with_raw_data(super().op_raw_recv(args), damage)
+
+
 class RawTtlIgnored(ReferenceAdapter):
     """Drops the ttl option when opening raw sockets."""
     def op_raw_open(self, args):
@@ -96,6 +134,29 @@ class OnlyFirstRawSocketReceives(ReferenceAdapter):
         if args.get("handle", int) != self._first:
             raise OpError("ETIMEDOUT", "recvfrom: timed out")
         return super().op_raw_recv(args)
+
+
+class FirstRawSocketDeaf(ReferenceAdapter):
+    """The first raw socket opened never receives anything; later ones do."""
+    def __init__(self):
+        super().__init__()
+        self._first = None
+
+    def op_raw_open(self, args):
+        result = super().op_raw_open(args)
+        self._first = self._first or result["handle"]
+        return result
+
+    def op_raw_recv(self, args):
+        if args.get("handle", int) == self._first:
+            raise OpError("ETIMEDOUT", "recvfrom: timed out")
+        return super().op_raw_recv(args)
+
+
+class RawReceivesNothing(ReferenceAdapter):
+    """Raw receives always time out, whatever arrived."""
+    def op_raw_recv(self, args):
+        raise OpError("ETIMEDOUT", "recvfrom: timed out")
 
 
 class DuplicatesRawPackets(ReferenceAdapter):
@@ -139,29 +200,33 @@ class CutsOversizedIcmp(ReferenceAdapter):
 # Which fault makes which check the first one a target gets wrong (tests/check_proof.py).
 PROOFS: dict[str, dict] = {
     'ICMP-ECHO-001': {
-        "a reply with the request's identifier arrives": RewritesEchoIdentifier,
+        "the reply's identifier": RewritesEchoIdentifier,
+        "the reply's sequence number": RewritesEchoSequence,
+        "the reply's payload": DamagesEchoPayload,
     },
     'ICMP-ECHO-002': {
-        'its checksum verifies': CorruptsIcmpChecksum,
+        "the reply's checksum": CorruptsIcmpChecksum,
     },
     'ICMP-ECHO-003': {
-        '#-byte payload echoed whole': TruncatesRawReceive,
+        "the reply's payload to a #-byte request": TruncatesRawReceive,
     },
     'ICMP-ECHO-004': {
-        'no reply arrives': FixesChecksums,
+        'replies to the request with a bad checksum (#.# s)': FixesChecksums,
+        'the reply to a correct request sent next: its sequence number': RawReceivesNothing,
     },
     'ICMP-ECHO-005': {
         'what the receive starts with': StripsIpHeader,
     },
     'ICMP-ECHO-006': {
-        'port unreachable quoting our UDP ports arrives': HidesUnreachables,
+        'the ICMP message the datagram draws (type, code)': HidesUnreachables,
+        'what it quotes of the datagram': MisquotesUnreachables,
     },
     'ICMP-ECHO-007': {
         "the request's TTL on the wire": RawTtlIgnored,
     },
     'ICMP-ECHO-008': {
-        'the other raw socket gets a copy': OnlyFirstRawSocketReceives,
-        'the sending socket gets the reply': OnlyFirstRawSocketReceives,
+        'replies the first raw socket receives (by sequence number)': FirstRawSocketDeaf,
+        'replies the second raw socket receives (by sequence number)': OnlyFirstRawSocketReceives,
     },
     'ICMP-ECHO-009': {
         'sequence numbers of the replies': DuplicatesRawPackets,
@@ -170,7 +235,7 @@ PROOFS: dict[str, dict] = {
         "the reply's source": RawPeerUnknown,
     },
     'ICMP-ECHO-011': {
-        'header checksum valid, protocol ICMP, loopback both ways': CorruptsIpv4Header,
+        'the IPv4 header delivered with the reply': CorruptsIpv4Header,
     },
     'ICMP-ECHO-012': {
         'send of the maximum + # bytes': CutsOversizedIcmp,
@@ -179,14 +244,20 @@ PROOFS: dict[str, dict] = {
         'raw.open without CAP_NET_RAW': BadAdapterProgram('stand-in', 'raw.open'),
     },
     'ICMP-ECHO-014': {
-        "the reply's identifier is the socket's port, not the one claimed": BadAdapterProgram('claims-id', 'raw.recv'),
+        "the reply's identifier": BadAdapterProgram('claims-id', 'raw.recv'),
+    },
+    'ICMP-ECHO-015': {
+        "the first socket's reply: its sequence number": BadAdapterProgram('renumbers', 'raw.recv'),
+        'what the second socket receives meanwhile': BadAdapterProgram('leaks', 'raw.recv'),
+        "the second socket's reply: its sequence number": BadAdapterProgram('shared-queue', 'raw.open'),
+        'what the first socket receives meanwhile': BadAdapterProgram('leaks-to-first', 'raw.recv'),
     },
     'ICMP-ECHO-016': {
-        'starts with an echo reply, checksum valid': BadAdapterProgram('ip-header', 'raw.recv'),
+        'the message the receive starts with': BadAdapterProgram('ip-header', 'raw.recv'),
+        "the reply's checksum": BadAdapterProgram('bad-checksum', 'raw.recv'),
     },
     'ICMP-PING-001': {
-        'requests were sent': BadPing('bad-checksum'),
-        'requests with a wrong type, code or checksum': BadPing('bad-checksum'),
+        'forms the requests took (type, code, checksum)': BadPing('bad-checksum'),
     },
     'ICMP-PING-002': {
         'distinct identifiers among the requests': BadPing('new-identifier'),
@@ -196,6 +267,7 @@ PROOFS: dict[str, dict] = {
     },
     'ICMP-PING-004': {
         'requests sent when asked for #': BadPing('one-extra'),
+        'requests answered by a reply echoing their payload': BadPing('bad-checksum'),
     },
     'ICMP-PING-005': {
         'exit status': BadPing('exits-1'),

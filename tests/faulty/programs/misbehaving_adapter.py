@@ -6,8 +6,11 @@ MODE: crash (exit 3 with a message on stderr), hang (stop answering), garbage (w
 non-protocol line), stand-in (when OP is refused for lack of privilege, quietly hand out a
 UDP socket instead), claims-id (ICMP replies show identifier 999, as if the request's own
 identifier survived a ping socket), shared-queue (every raw receive reads the first raw socket
-opened), ip-header (raw receives get a 20-byte IPv4 header put in front), or ok. OP: the
-operation that triggers it. --features replaces the
+opened), ip-header (raw receives get a 20-byte IPv4 header put in front), renumbers (raw
+receives show sequence numbers one higher), bad-checksum (raw receives get their ICMP checksum
+damaged), leaks (what one raw socket receives is delivered again to every other raw socket),
+leaks-to-first (what a later raw socket receives is delivered again to the first one), or ok.
+OP: the operation that triggers it. --features replaces the
 features declared in hello. Any further arguments are ignored (tests use one as a marker
 to find leftover processes).
 """
@@ -32,8 +35,30 @@ def main() -> None:
         adapter.features = features
     out = sys.stdout.buffer
     first_raw = None
+    raw_handles: list[int] = []  # leaks, leaks-to-first: every raw socket opened
+    queued: dict[int, list[dict]] = {}  # leaks, leaks-to-first: receives owed to each socket
     for line in sys.stdin.buffer:
         request = json.loads(line)
+        if request.get("op") == "reset":  # a new case: its sockets are new
+            raw_handles.clear()
+            queued.clear()
+        if mode in ("leaks", "leaks-to-first") and request.get("op") in ("raw.open", "raw.recv"):
+            out.write(json.dumps(leaking(adapter, request, mode, raw_handles, queued)).encode() + b"\n")
+            out.flush()
+            continue
+        if request.get("op") == trigger and mode in ("renumbers", "bad-checksum"):
+            response = adapter.handle(request)
+            if response["ok"]:
+                data = bytearray(base64.b64decode(response["result"]["data"]))
+                at = (data[0] & 0x0F) * 4 if data and data[0] >> 4 == 4 else 0
+                if mode == "renumbers" and len(data) >= at + 8:
+                    data[at + 6:at + 8] = ((int.from_bytes(data[at + 6:at + 8], "big") + 1) & 0xFFFF).to_bytes(2, "big")
+                if mode == "bad-checksum" and len(data) >= at + 4:
+                    data[at + 2] ^= 0xFF
+                response["result"]["data"] = base64.b64encode(bytes(data)).decode()
+            out.write(json.dumps(response).encode() + b"\n")
+            out.flush()
+            continue
         if mode == "shared-queue" and request.get("op") == "raw.recv" and first_raw is not None:
             request["args"]["handle"] = first_raw
         if request.get("op") == trigger and mode in ("claims-id", "ip-header", "shared-queue"):
@@ -71,6 +96,25 @@ def main() -> None:
                 continue
         out.write(json.dumps(adapter.handle(request)).encode() + b"\n")
         out.flush()
+
+
+def leaking(adapter: ReferenceAdapter, request: dict, mode: str, raw_handles: list[int],
+            queued: dict[int, list[dict]]) -> dict:
+    """raw.open and raw.recv where received packets leak to other raw sockets."""
+    if request["op"] == "raw.open":
+        response = adapter.handle(request)
+        if response["ok"]:
+            raw_handles.append(response["result"]["handle"])
+        return response
+    handle = request["args"].get("handle")
+    if queued.get(handle):
+        return {"id": request["id"], "ok": True, "result": queued[handle].pop(0)}
+    response = adapter.handle(request)
+    if response["ok"]:
+        others = [h for h in raw_handles if h != handle]
+        for other in (others if mode == "leaks" else others[:1] if raw_handles and handle != raw_handles[0] else []):
+            queued.setdefault(other, []).append(dict(response["result"]))
+    return response
 
 
 if __name__ == "__main__":

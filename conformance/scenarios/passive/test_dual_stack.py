@@ -5,6 +5,7 @@ wildcard address, so nothing listens beyond this machine.
 """
 
 from conformance.scenario import behaviour
+from conformance.scenarios.common import delivered
 from fixtures.endpoint import Addr
 
 MAPPED, IPV4 = "::ffff:127.0.0.1", "127.0.0.1"
@@ -15,12 +16,12 @@ def test_dual_stack_listener_sees_ipv4_clients_as_mapped(run):
     listener = run.server.tcp_listen("ipv6", MAPPED, options={"v6only": False})
     client = run.client.tcp_connect("ipv4", Addr(IPV4, listener.local.port))
     server = run.server.tcp_accept(listener)
-    run.check("accepted peer host", server.peer.host, equals=MAPPED)
-    run.check("accepted peer port is the client's", server.peer.port == client.local.port, equals=True)
-    run.check("accepted local host", server.local.host, equals=MAPPED)
+    run.check("accepted peer", server.peer, equals=Addr(MAPPED, client.local.port),
+              rule="must be the client's address, IPv4-mapped")
+    run.check("accepted local address", server.local, equals=listener.local,
+              rule="must be the listener's address, IPv4-mapped")
     run.check("client's peer is plain IPv4", client.peer, equals=Addr(IPV4, listener.local.port))
-    run.client.send_all(client, b"v4")
-    run.check("data flows", run.server.recv_exactly(server, 2), equals=b"v4")
+    run.check("data flows", delivered(run.client, client, run.server, server, b"v4"), equals=b"v4")
 
 
 @behaviour("TCP-PASSIVE-021", seats=("server",), families=("ipv4-mapped",))
@@ -44,8 +45,8 @@ def test_dual_stack_client_reaches_an_ipv4_listener(run):
     client = run.client.tcp_connect("ipv6", Addr(MAPPED, listener.local.port), options={"v6only": False})
     server = run.server.tcp_accept(listener)
     run.check("client's local host", client.local.host, equals=MAPPED)
-    run.check("server sees a plain IPv4 peer", server.peer.host, equals=IPV4)
-    run.check("on the client's port", server.peer.port == client.local.port, equals=True)
+    run.check("server sees a plain IPv4 peer", server.peer, equals=Addr(IPV4, client.local.port),
+              rule="must be the client's address as plain IPv4, on the client's port")
 
 
 @behaviour("TCP-PASSIVE-024", seats=("server",), families=("ipv6",))

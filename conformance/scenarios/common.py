@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import hashlib
 import random
+import re
 import time
+from collections import Counter
+from dataclasses import dataclass
 
 from conformance.scenario import Run
-from fixtures.endpoint import CHUNK, QUIET_WINDOW, Endpoint, Socket
+from fixtures.endpoint import CHUNK, QUIET_WINDOW, Datagram, Endpoint, Socket
 from reference_impl.errors import UNSUPPORTED, OpError
 
 
@@ -112,32 +115,128 @@ def datagram_outcome(endpoint: Endpoint, sock: Socket, timeout: float, max: int 
     return "datagram"
 
 
+def datagram_received(got: Datagram | None, sent: bytes) -> str:
+    """What became of a datagram, in words: ``"whole"``, ``"nothing came back"``, ``"cut to
+    N bytes"`` or ``"N other bytes"`` (and ``", marked truncated"`` if the receive said so)."""
+    if got is None:
+        return "nothing came back"
+    if got.data == sent:
+        what = "whole"
+    elif sent.startswith(got.data):
+        what = f"cut to {len(got.data)} bytes"
+    else:
+        what = f"{len(got.data)} other bytes"
+    return what + (", marked truncated" if got.truncated else "")
+
+
 # -- echo services (run.echo) ------------------------------------------------------------------
+# The server serves by itself (a program, or the target's own serve.start): clients only send
+# and wait. What a client got back is recorded as an observation, never raised, so a broken
+# server fails the check that judges it, with what each client saw as the evidence.
+
+NOTHING = ("EAGAIN", "ETIMEDOUT")  # a wait that ended with nothing (more) arriving
+
 
 def echo_clients(run: Run, count: int) -> list[Socket]:
     """``count`` clients connected to the echo service."""
     with run.client.summarised(f"{count} clients connect to the echo service"):
-        clients = [run.client.tcp_connect(run.family, run.echo.address) for _ in range(count)]
-    run.echo.pump()
-    return clients
+        return [run.client.tcp_connect(run.family, run.echo.address) for _ in range(count)]
+
+
+@dataclass(frozen=True)
+class Echo:
+    """What one client got back: its bytes, and how the wait ended (``"complete"`` when
+    ``size`` bytes came, else ``"EOF"``, ``"nothing"`` or the error code)."""
+    data: bytes
+    ending: str
+
+
+def receive_echo(run: Run, sock: Socket, size: int, deadline: float | None = None) -> Echo:
+    """Wait for ``size`` bytes of echo until ``deadline`` (default: one operation's timeout)."""
+    deadline = time.monotonic() + Endpoint.default_timeout if deadline is None else deadline
+    received = bytearray()
+    while len(received) < size:
+        try:
+            chunk = run.client.recv(sock, min(CHUNK, size - len(received)),
+                                    max(0.0, deadline - time.monotonic()))
+        except OpError as exc:
+            if exc.code == UNSUPPORTED:
+                raise
+            return Echo(bytes(received), "nothing" if exc.code in NOTHING else exc.code)
+        if not chunk:
+            return Echo(bytes(received), "EOF")
+        received += chunk
+    return Echo(bytes(received), "complete")
+
+
+_ENDINGS = {"EOF": "closed", "ECONNRESET": "reset", "nothing": "nothing"}
+
+
+def what_came_back(echo: Echo, own: bytes, others: list[bytes] | tuple[bytes, ...] = (), who: str = "client") -> str:
+    """In words: ``"ok"``, ``"nothing"``, ``"reset"``, ``"closed"``, ``"got client 3's bytes"``,
+    ``"short by 5 bytes, then closed"``, or the bytes that came instead of its own."""
+    data, ended = echo.data, _ENDINGS.get(echo.ending, echo.ending)
+    if data == own:
+        return "ok"
+    if not data:
+        return ended
+    for index, other in enumerate(others):
+        shared = min(len(data), len(other))
+        if other != own and data[:shared] == other[:shared]:
+            return f"got {who} {index}'s bytes"
+    if own.startswith(data):
+        return f"short by {len(own) - len(data)} bytes" + ("" if ended == "complete" else f", then {ended}")
+    return f"other bytes: {data[:24]!r}" + ("…" if len(data) > 24 else "")
+
+
+def outcome_summary(outcomes: list[str], who: str = "client", shown: int = 3) -> str:
+    """Many clients' outcomes in one line: counts per outcome, then the first few that went wrong.
+
+    ``all 500 ok``, or ``497 ok, 2 nothing, 1 got another client's bytes; client 3: nothing; …``
+    """
+    wrong = [(index, outcome) for index, outcome in enumerate(outcomes) if outcome != "ok"]
+    if not wrong:
+        return f"all {len(outcomes)} ok"
+    kinds = Counter(re.sub(r"(client|datagram) \d+'s", r"another \1's", re.sub(r"\d+ bytes", "N bytes", outcome))
+                    for outcome in outcomes)
+    counts = ", ".join(f"{count} {kind}" for kind, count in kinds.most_common())
+    first = "; ".join(f"{who} {index}: {outcome}" for index, outcome in wrong[:shown])
+    return f"{counts}; {first}" + ("; …" if len(wrong) > shown else "")
+
+
+def send_message(run: Run, sock: Socket, message: bytes, deadline: float | None = None) -> str:
+    """Send a whole message (by ``deadline``, if given): ``"ok"``, or how sending it failed
+    (the server may be gone, or have stopped reading)."""
+    try:
+        run.client.send_all(sock, message, None if deadline is None else max(0.0, deadline - time.monotonic()))
+    except OpError as exc:
+        if exc.code == UNSUPPORTED:
+            raise
+        return f"send failed: {exc.code}"
+    return "ok"
+
+
+def echo_round(run: Run, clients: list[Socket], messages: list[bytes], label: str) -> list[str]:
+    """Every client sends its message, then every client waits for its echo, all within one
+    deadline (a broken server costs one timeout, not one per client); what each got back."""
+    with run.client.summarised(f"{label}: {len(clients)} clients send"):
+        outcomes = [send_message(run, client, message) for client, message in zip(clients, messages)]
+    deadline = time.monotonic() + Endpoint.default_timeout
+    with run.client.summarised(f"{label}: each client waits for its echo"):
+        for index, (client, message) in enumerate(zip(clients, messages)):
+            if outcomes[index] == "ok":
+                outcomes[index] = what_came_back(receive_echo(run, client, len(message), deadline),
+                                                 message, messages)
+    return outcomes
 
 
 def await_echo(run: Run, sock: Socket, size: int) -> bytes:
-    """Receive ``size`` echoed bytes (fewer if the stream ends)."""
-    received = bytearray()
-    deadline = time.monotonic() + Endpoint.default_timeout
-    while len(received) < size:
-        try:
-            chunk = run.client.recv(sock, size - len(received), Endpoint.default_timeout)
-        except OpError as exc:
-            if exc.code not in ("EAGAIN", "ETIMEDOUT") or time.monotonic() > deadline:
-                raise
-            run.echo.pump()
-            continue
-        if not chunk:
-            break
-        received += chunk
-    return bytes(received)
+    """Receive ``size`` echoed bytes (fewer if the stream ends); ETIMEDOUT if they never come."""
+    echo = receive_echo(run, sock, size)
+    if echo.ending not in ("complete", "EOF"):
+        code = "ETIMEDOUT" if echo.ending == "nothing" else echo.ending
+        raise OpError(code, f"{size - len(echo.data)} of {size} echoed bytes never came")
+    return echo.data
 
 
 def echo_in_turn(run: Run, sock: Socket, data: bytes, chunk: int) -> bytes:
@@ -147,13 +246,11 @@ def echo_in_turn(run: Run, sock: Socket, data: bytes, chunk: int) -> bytes:
     with run.client.summarised(f"send {len(data)} bytes and receive the echo, in turn"):
         while sent < len(data):
             sent += run.client.send(sock, data[sent:sent + chunk])
-            run.echo.pump()
             received += await_echo(run, sock, sent - len(received))
     return bytes(received)
 
 
 def echo_outcome(run: Run, sock: Socket) -> str:
     """What a client sees next from the echo service: ``"data"``, ``"EOF"`` or an error code."""
-    run.echo.pump()
     # The server works on its own time: a longer window than between two of our own sockets.
     return receive_outcome(run.client, sock, QUIET_WINDOW * 10)

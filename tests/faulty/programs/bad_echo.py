@@ -11,12 +11,26 @@ TCP modes:
   one-shot       when any client goes away, closes every session
   exhausts       after 50 sessions, closes every new connection at once
   framed         prefixes every echoed chunk with its length, as a message protocol would
+  at-eof         echoes nothing until the client ends its stream, then all of it (half duplex)
+  small-buffer   echoes at most 8 KiB of each read, as through a fixed 8 KiB buffer
   leaks          never closes a session's socket after its client has gone (CLOSE-WAIT)
   stale          greets each new session with the last bytes of the previous one
+  stale-late     after a new session's first echo, sends the last bytes of the previous one
+  one-reply      answers one read per connection, then closes it (one request per connection)
+  abandons-owed  buffers what it cannot send yet; on end of stream closes at once, dropping it
 UDP modes:
   wrong-source   replies from a fresh socket, not from the one the client sent to
   truncates      echoes at most 8 KiB of each datagram
   udp-crosstalk  replies to the previous sender
+  slow-reader    a minimal receive buffer, and a pause before each reply (a lookup per sender)
+  batches        answers the datagrams queued from one sender with one datagram of them all
+  deduplicates   ignores a datagram identical to its sender's previous one (a "retransmission")
+  doubles        answers every datagram twice
+  shared-buffer  reads every queued datagram into one buffer, then answers each sender with it
+  drops-empty    never answers a zero-length datagram
+  empty-ends-peer  takes a zero-length datagram as its sender's goodbye, and ignores it after
+  peer-table     keeps a table of 256 peers and ignores any peer beyond it
+  reorders       answers the datagrams queued at once last first
 """
 
 from __future__ import annotations
@@ -24,8 +38,10 @@ from __future__ import annotations
 import argparse
 import selectors
 import socket
+import time
 
-UDP_MODES = ("wrong-source", "truncates", "udp-crosstalk")
+UDP_MODES = ("wrong-source", "truncates", "udp-crosstalk", "slow-reader", "batches", "deduplicates", "doubles",
+             "shared-buffer", "drops-empty", "empty-ends-peer", "peer-table", "reorders")
 
 
 def bind(host: str, port: int, kind: int) -> socket.socket:
@@ -39,8 +55,11 @@ def serve_sequential(listener: socket.socket) -> None:
     while True:
         conn, _ = listener.accept()
         with conn:
-            while data := conn.recv(65536):
-                conn.sendall(data)
+            try:
+                while data := conn.recv(65536):
+                    conn.sendall(data)
+            except OSError:
+                pass  # this client is gone: on to the next
 
 
 def serve_events(listener: socket.socket, mode: str) -> None:
@@ -48,6 +67,9 @@ def serve_events(listener: socket.socket, mode: str) -> None:
     selector.register(listener, selectors.EVENT_READ)
     sessions: list[socket.socket] = []
     held: dict[socket.socket, bytes] = {}  # drops-tail: the chunk not yet echoed
+    leaked: list[socket.socket] = []  # leaks: sockets kept open (Python would close them when dropped)
+    previous = b""  # stale-late: the last bytes of the session before this one
+    greeted: set[socket.socket] = set()
     last = b""  # stale: the previous session's last bytes
     served = 0  # exhausts: sessions so far
     while True:
@@ -61,6 +83,7 @@ def serve_events(listener: socket.socket, mode: str) -> None:
                     continue
                 if mode == "stale" and last:
                     conn.sendall(last)
+                previous = last
                 sessions.append(conn)
                 selector.register(conn, selectors.EVENT_READ)
                 continue
@@ -74,15 +97,32 @@ def serve_events(listener: socket.socket, mode: str) -> None:
                     sessions[-1].sendall(data)
                 elif mode == "framed":
                     sock.sendall(len(data).to_bytes(4, "big") + data)
+                elif mode == "at-eof":
+                    held[sock] = held.get(sock, b"") + data
+                elif mode == "small-buffer":
+                    sock.sendall(data[:8192])
                 elif mode == "drops-tail":
                     sock.sendall(held.get(sock, b""))
                     held[sock] = data
+                elif mode == "stale-late":
+                    sock.sendall(data)
+                    if sock not in greeted and previous:
+                        sock.sendall(previous)
+                    greeted.add(sock)
+                elif mode == "one-reply":
+                    sock.sendall(data)
+                    selector.unregister(sock)
+                    sessions.remove(sock)
+                    sock.close()
+                    continue
                 else:
                     try:
                         sock.sendall(data)  # blocking: one slow reader stalls the loop
                     except OSError:
                         data = None
             if not data:
+                if mode == "at-eof" and data is not None:
+                    sock.sendall(held.pop(sock, b""))
                 if (data is None and mode == "fragile") or mode == "one-shot":
                     for other in sessions:
                         selector.unregister(other)
@@ -91,11 +131,58 @@ def serve_events(listener: socket.socket, mode: str) -> None:
                     continue
                 selector.unregister(sock)
                 sessions.remove(sock)
-                if mode != "leaks":
+                if mode == "leaks":
+                    leaked.append(sock)
+                else:
                     sock.close()
 
 
+def serve_abandoning(listener: socket.socket) -> None:
+    """Non-blocking sessions with what is owed buffered; on end of stream, close at once."""
+    selector = selectors.DefaultSelector()
+    selector.register(listener, selectors.EVENT_READ)
+    owed: dict[socket.socket, bytearray] = {}
+    while True:
+        for key, events in selector.select():
+            sock = key.fileobj
+            if sock is listener:
+                conn, _ = listener.accept()
+                conn.setblocking(False)
+                owed[conn] = bytearray()
+                selector.register(conn, selectors.EVENT_READ)
+                continue
+            try:
+                if events & selectors.EVENT_READ:
+                    data = sock.recv(65536)
+                    if not data:  # the bug: what is still owed is dropped
+                        raise ConnectionError
+                    owed[sock] += data
+                if owed[sock]:
+                    del owed[sock][:sock.send(owed[sock])]
+            except BlockingIOError:
+                pass
+            except OSError:
+                selector.unregister(sock)
+                del owed[sock]
+                sock.close()
+                continue
+            selector.modify(sock, selectors.EVENT_READ | (selectors.EVENT_WRITE if owed[sock] else 0))
+
+
+def queued_after(sock: socket.socket, first: tuple[bytes, tuple]) -> list[tuple[bytes, tuple]]:
+    """The datagram just received and every one already queued behind it."""
+    queued = [first]
+    while True:
+        try:
+            queued.append(sock.recvfrom(65535, socket.MSG_DONTWAIT))
+        except BlockingIOError:
+            return queued
+
+
 def serve_udp(sock: socket.socket, mode: str) -> None:
+    if mode == "slow-reader":
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1)
+    peers: dict[tuple, bytes | None] = {}  # deduplicates, empty-ends-peer, peer-table
     previous = None
     while True:
         data, sender = sock.recvfrom(65535)
@@ -104,6 +191,41 @@ def serve_udp(sock: socket.socket, mode: str) -> None:
                 other.sendto(data, sender)
         elif mode == "truncates":
             sock.sendto(data[:8192], sender)
+        elif mode == "slow-reader":
+            time.sleep(0.005)
+            sock.sendto(data, sender)
+        elif mode == "batches":
+            batches: dict[tuple, list[bytes]] = {}
+            for each_data, each in queued_after(sock, (data, sender)):
+                batches.setdefault(each, []).append(each_data)
+            for each, batch in batches.items():
+                sock.sendto(b"".join(batch)[:65507], each)
+        elif mode == "deduplicates":
+            if peers.get(sender) != data:
+                sock.sendto(data, sender)
+            peers[sender] = data
+        elif mode == "doubles":
+            sock.sendto(data, sender)
+            sock.sendto(data, sender)
+        elif mode == "shared-buffer":
+            queued = queued_after(sock, (data, sender))
+            for _, each in queued:
+                sock.sendto(queued[-1][0], each)
+        elif mode == "drops-empty":
+            if data:
+                sock.sendto(data, sender)
+        elif mode == "empty-ends-peer":
+            if sender not in peers:
+                sock.sendto(data, sender)
+            if not data:
+                peers[sender] = None
+        elif mode == "peer-table":
+            if sender in peers or len(peers) < 256:
+                peers[sender] = b""
+                sock.sendto(data, sender)
+        elif mode == "reorders":
+            for each_data, each in reversed(queued_after(sock, (data, sender))):
+                sock.sendto(each_data, each)
         else:
             sock.sendto(data, previous or sender)
             previous = sender
@@ -122,6 +244,8 @@ def main() -> None:
     listener.listen(1024)
     if args.mode == "sequential":
         serve_sequential(listener)
+    elif args.mode == "abandons-owed":
+        serve_abandoning(listener)
     else:
         serve_events(listener, args.mode)
 

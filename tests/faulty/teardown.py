@@ -6,6 +6,7 @@ import socket
 
 from reference_impl.engine import ReferenceAdapter
 from reference_impl.errors import OpError
+from reference_impl.protocol import encode_bytes
 
 from .common import _connected
 
@@ -182,13 +183,130 @@ class EndOfStreamAfterShutdownIsError(ReferenceAdapter):
         return result
 
 
+class BufferedCloseLosesTail(ReferenceAdapter):
+    """Keeps the last 1 KiB of every send in a user-space buffer, flushed by the next send; close() and shutdown() forget to flush it."""
+    HELD = 1024
+
+    def __init__(self):
+        super().__init__()
+        self._held = {}
+
+    def op_stream_send(self, args):
+        handle = args.get("handle", int)
+        self._socket(args)
+        data = self._held.pop(handle, b"") + args.data()
+        head, tail = data[:-self.HELD], data[-self.HELD:]
+        if head:
+            sent = super().op_stream_send(args.changed(data=encode_bytes(head)))["sent"]
+            tail = head[sent:] + tail
+        self._held[handle] = tail
+        return {"sent": len(args.data())}
+
+    def op_close(self, args):
+        self._held.pop(args.get("handle", int), None)
+        return super().op_close(args)
+
+
+class ShutdownWriteIgnored(ReferenceAdapter):
+    """shutdown(SHUT_WR) only marks the socket: no FIN goes out until it is closed."""
+    def op_stream_shutdown(self, args):
+        if args.get("how", str) == "write":
+            self._socket(args)
+            return {}
+        return super().op_stream_shutdown(args)
+
+
+class ShutdownBothReadsOnly(ReferenceAdapter):
+    """shutdown(SHUT_RDWR) shuts down the read side only."""
+    def op_stream_shutdown(self, args):
+        if args.get("how", str) == "both":
+            args = args.changed(how="read")
+        return super().op_stream_shutdown(args)
+
+
+class EndOfStreamAsReset(ReferenceAdapter):
+    """Reports the peer's orderly close (end of stream) as ECONNRESET."""
+    def op_stream_recv(self, args):
+        result = super().op_stream_recv(args)
+        if result["data"] == "":
+            raise OpError("ECONNRESET", "recv: connection closed by peer")
+        return result
+
+
+class ResetAsEndOfStream(ReferenceAdapter):
+    """Reports a reset connection (ECONNRESET) as end of stream."""
+    def op_stream_recv(self, args):
+        try:
+            return super().op_stream_recv(args)
+        except OpError as exc:
+            if exc.code != "ECONNRESET":
+                raise
+            return {"data": ""}
+
+
+class ClosesOnEndOfStream(ReferenceAdapter):
+    """Ends its side as soon as a receive sees end of stream (no half-open connections, as Node's allowHalfOpen: false)."""
+    def op_stream_recv(self, args):
+        result = super().op_stream_recv(args)
+        if result["data"] == "":
+            self._socket(args).shutdown(socket.SHUT_WR)
+        return result
+
+
+class ClosedRecvIsEOF(ReferenceAdapter):
+    """recv() on a closed handle reports end of stream instead of EBADF."""
+    def op_stream_recv(self, args):
+        if args.get("handle", int) not in self._sockets:
+            return {"data": ""}
+        return super().op_stream_recv(args)
+
+
+class DoubleCloseSilent(ReferenceAdapter):
+    """close() of an already closed handle succeeds (an idempotent close)."""
+    def op_close(self, args):
+        handle = args.get("handle", int)
+        if handle not in self._sockets and handle not in self._services:
+            return {}
+        return super().op_close(args)
+
+
+class LingerZeroAfterShutdown(ReferenceAdapter):
+    """close() shuts the write side down, then resets the connection (SO_LINGER 0) to skip TIME-WAIT."""
+    def op_close(self, args):
+        sock = self._socket(args)
+        if sock.type == socket.SOCK_STREAM and _connected(sock):
+            sock.shutdown(socket.SHUT_WR)
+            return self.op_stream_abort(args)
+        return super().op_close(args)
+
+
+class ReuseaddrAlways(ReferenceAdapter):
+    """Every listener gets SO_REUSEADDR, asked for or not (as Go's net, Java's nio and Rust's std set it)."""
+    def op_tcp_listen(self, args):
+        return super().op_tcp_listen(args.changed(options={**args.get("options", dict, {}), "reuseaddr": True}))
+
+
+class AbortShutsDownFirst(ReferenceAdapter):
+    """abort() shuts the write side down before resetting: a FIN goes out ahead of the RST."""
+    def op_stream_abort(self, args):
+        self._socket(args).shutdown(socket.SHUT_WR)
+        return super().op_stream_abort(args)
+
+
 # Which fault makes which check the first one a target gets wrong (tests/check_proof.py).
 PROOFS: dict[str, dict] = {
     'TCP-TEARDOWN-001': {
+        'all data sent before close arrives, in order': BufferedCloseLosesTail,
         'then end of stream': CloseAborts,
     },
     'TCP-TEARDOWN-002': {
         'three receives after the peer closed': EndOfStreamOnlyOnce,
+    },
+    'TCP-TEARDOWN-003': {
+        'server receives the request': BufferedCloseLosesTail,
+        'then end of stream': ShutdownWriteIgnored,
+        'the half-closed client still receives': ShutdownWriteClosesBoth,
+        'and sees end of stream when the server closes': CloseIsNoop,
     },
     'TCP-TEARDOWN-004': {
         'send after shutdown(SHUT_WR)': SendAfterShutdownPretends,
@@ -203,43 +321,59 @@ PROOFS: dict[str, dict] = {
         "the peer's receive": CloseDrainsFirst,
     },
     'TCP-TEARDOWN-008': {
+        "the peer's close is seen": EndOfStreamAsReset,
         'first failing send': HidesBrokenPipe,
     },
     'TCP-TEARDOWN-009': {
         'send on a closed socket': CloseIsNoop,
+        'receive on a closed socket': ClosedRecvIsEOF,
+        'closing it again': DoubleCloseSilent,
     },
     'TCP-TEARDOWN-010': {
-        'the active closer is in TIME-WAIT': CloseAborts,
         'the passive end sees end of stream': CloseAborts,
+        "the passive closer's socket is gone": CloseIsNoop,
+        'the active closer is in TIME-WAIT': LingerZeroAfterShutdown,
     },
     'TCP-TEARDOWN-011': {
+        "the server's end is in TIME-WAIT": LingerZeroAfterShutdown,
+        'a new listener without SO_REUSEADDR': ReuseaddrAlways,
         'a new listener with SO_REUSEADDR': ReuseaddrIgnored,
     },
     'TCP-TEARDOWN-012': {
-        'after it closes, nothing is in CLOSE-WAIT': CloseIsNoop,
-        "the server's end waits in CLOSE-WAIT": CloseIsNoop,
+        "the server's end waits in CLOSE-WAIT": CloseAborts,
+        'the server sees end of stream': EndOfStreamAsReset,
+        'reading end of stream leaves it in CLOSE-WAIT': ClosesOnEndOfStream,
+        'after it closes, its socket is gone': CloseIsNoop,
     },
     'TCP-TEARDOWN-013': {
+        'the peer sees end of stream': ShutdownBothReadsOnly,
         "the socket's own receive": ShutdownBothWritesOnly,
+        "the socket's own send": SendAfterShutdownPretends,
     },
     'TCP-TEARDOWN-014': {
+        'the reset is seen': AbortIsGraceful,
         'sending on the reset connection': HidesBrokenPipe,
     },
     'TCP-TEARDOWN-015': {
         'shutdown of a never-connected socket': ShutdownUnconnectedSilently,
     },
     'TCP-TEARDOWN-016': {
+        'all data arrives': BufferedCloseLosesTail,
         'then end of stream, not a reset': LingerMeansAbort,
     },
     'TCP-TEARDOWN-017': {
+        'nothing is left half-closed': ShutdownWriteIgnored,
         'the client sees end of stream': EndOfStreamAfterShutdownIsError,
         'the server sees end of stream': EndOfStreamAfterShutdownIsError,
     },
     'TCP-TEARDOWN-018': {
-        'the client sent FIN': CloseAborts,
-        'the server sent FIN': CloseAborts,
+        'no segment carried RST': CloseAborts,
+        'the client sent FIN': CloseIsNoop,
+        'the server sent FIN': CloseIsNoop,
     },
     'TCP-TEARDOWN-019': {
         'the client sent RST': AbortIsGraceful,
+        'the client sent no FIN': AbortShutsDownFirst,
+        "the server's receive": ResetAsEndOfStream,
     },
 }

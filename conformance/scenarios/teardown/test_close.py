@@ -1,7 +1,7 @@
 """How a connection ends: orderly close, half-close, abort, and what each end then sees."""
 
 from conformance.scenario import behaviour
-from conformance.scenarios.common import connect_pair, payload, receive_outcome
+from conformance.scenarios.common import connect_pair, delivered, payload, receive_outcome, received
 from fixtures.endpoint import QUIET_WINDOW
 
 SEATS = ("client", "server")
@@ -13,7 +13,7 @@ def test_orderly_close_delivers_pending_data_then_eof(run):
     data = payload(64 * 1024, seed=21)
     run.client.send_all(client, data)
     run.client.close(client)
-    run.check("all data sent before close arrives, in order", run.server.recv_exactly(server, len(data)),
+    run.check("all data sent before close arrives, in order", received(run.server, server, len(data)),
               equals=data)
     run.check("then end of stream", receive_outcome(run.server, server, QUIET_WINDOW * 10), equals="EOF")
 
@@ -31,11 +31,11 @@ def test_half_close(run):
     _, client, server = connect_pair(run)
     run.client.send_all(client, b"request")
     run.client.shutdown(client, "write")
-    run.check("server receives the request", run.server.recv_exactly(server, 7), equals=b"request")
+    run.check("server receives the request", received(run.server, server, 7), equals=b"request")
     run.check("then end of stream", receive_outcome(run.server, server, QUIET_WINDOW * 10), equals="EOF")
-    run.server.send_all(server, b"reply after half-close")
-    run.check("the half-closed client still receives", run.client.recv_exactly(client, 22),
-              equals=b"reply after half-close")
+    reply = b"reply after half-close"
+    run.check("the half-closed client still receives", delivered(run.server, server, run.client, client, reply),
+              equals=reply)
     run.server.close(server)
     run.check("and sees end of stream when the server closes", receive_outcome(run.client, client, 1.0),
               equals="EOF")
@@ -126,5 +126,5 @@ def test_lingering_close_delivers_everything(run):
     run.client.set_option(client, "linger", 5)
     run.client.send_all(client, data)
     run.client.close(client)
-    run.check("all data arrives", run.server.recv_exactly(server, len(data)), equals=data)
+    run.check("all data arrives", received(run.server, server, len(data)), equals=data)
     run.check("then end of stream, not a reset", receive_outcome(run.server, server, 1.0), equals="EOF")

@@ -4,6 +4,17 @@ from conformance.scenario import behaviour
 from conformance.scenarios.common import connect_pair, receive_outcome
 
 
+def flags_of(segments, flag: str) -> list[str]:
+    """The flags of the segments that carry ``flag``, together (retransmissions count once)."""
+    return sorted({name for segment in segments if flag in segment.flags for name in segment.flags})
+
+
+def resets(wire, ends: dict) -> list[str]:
+    """Who sent a segment carrying RST, with its flags."""
+    return sorted({f"{name}: {' '.join(sorted(segment.flags))}"
+                   for name, sock in ends.items() for segment in wire.sent_by(sock.local) if "RST" in segment.flags})
+
+
 @behaviour("TCP-TEARDOWN-018", seats=("client", "server"))
 def test_orderly_close_sends_fin(run):
     listener, client, server = connect_pair(run)
@@ -11,11 +22,16 @@ def test_orderly_close_sends_fin(run):
     run.client.close(client)
     receive_outcome(run.server, server, 1.0)
     run.server.close(server)
-    run.check("the client sent FIN", run.eventually(lambda: any("FIN" in s.flags for s in wire.sent_by(client.local))),
-              equals=True)
-    run.check("the server sent FIN", run.eventually(lambda: any("FIN" in s.flags for s in wire.sent_by(server.local))),
-              equals=True)
-    run.check("no segment carried RST", any("RST" in s.flags for s in wire.segments()), equals=False)
+    ends = {"client": client, "server": server}
+
+    def over() -> bool:  # both FINs seen, or a reset ended it
+        return bool(resets(wire, ends)) or all(flags_of(wire.sent_by(sock.local), "FIN") for sock in ends.values())
+    run.eventually(over)
+    run.check("no segment carried RST", resets(wire, ends), equals=[])
+    run.check("the client sent FIN", flags_of(wire.sent_by(client.local), "FIN"), equals=["ACK", "FIN"],
+              rule="a FIN (with its ACK) must leave the client")
+    run.check("the server sent FIN", flags_of(wire.sent_by(server.local), "FIN"), equals=["ACK", "FIN"],
+              rule="a FIN (with its ACK) must leave the server")
 
 
 @behaviour("TCP-TEARDOWN-019", seats=("client", "server"))
@@ -23,7 +39,8 @@ def test_abortive_close_sends_rst(run):
     listener, client, server = connect_pair(run)
     wire = run.observe_tcp(listener.local.port)
     run.client.abort(client)
-    run.check("the client sent RST", run.eventually(lambda: any("RST" in s.flags for s in wire.sent_by(client.local))),
-              equals=True)
-    run.check("the client sent no FIN", any("FIN" in s.flags for s in wire.sent_by(client.local)), equals=False)
+    run.eventually(lambda: bool(flags_of(wire.sent_by(client.local), "RST")))
+    run.check("the client sent RST", flags_of(wire.sent_by(client.local), "RST"), equals=["ACK", "RST"],
+              rule="a RST must leave the client")
+    run.check("the client sent no FIN", flags_of(wire.sent_by(client.local), "FIN"), equals=[])
     run.check("the server's receive", receive_outcome(run.server, server, 1.0), equals="ECONNRESET")

@@ -12,6 +12,7 @@ from conformance.scenario import SCENARIOS
 from conformance.scenarios import load_all
 from fixtures.features import undeclared
 from fixtures.pingers import REFERENCE_PING
+from fixtures.protocol_schema import request_problem
 from reference_impl.engine import ReferenceAdapter
 from tests.check_proof import PROOFS, UNPROVABLE, check_key
 from tests.conftest import grade_cases, grade_behaviour
@@ -75,8 +76,10 @@ def test_reference_passes_and_every_check_has_a_fault(behaviour_id):
     reference = reference_for(behaviour_id)
     RecordingReference.requests = []
     verdicts = grade_cases(behaviour_id, RecordingReference if reference is ReferenceAdapter else reference)
-    if not behaviour_id.startswith("ADAPTER"):  # those send requests of every feature on purpose
+    if not behaviour_id.startswith("ADAPTER"):  # those send malformed requests on purpose
         assert undeclared_needs(behaviour_id) == [], f"{behaviour_id}: needs missing from the catalogue"
+        assert sorted({f"{op}: {problem}" for op, args in RecordingReference.requests
+                       if (problem := request_problem(op, args))}) == [], "the suite's requests break the schema"
     assert verdicts and all(v.grade == "pass" for _, v in verdicts), \
         [(case.id, v.grade, v.headline) for case, v in verdicts]
     made = {check_key(entry.name) for _, v in verdicts for entry in v.reference_trace.checks()

@@ -1,0 +1,70 @@
+"""The protocol's JSON Schema: every answer is checked against it, and a malformed field is
+one clear adapter error naming the field and the rule it breaks."""
+
+from __future__ import annotations
+
+import pytest
+
+from fixtures.errors import AdapterFault
+from fixtures.protocol_schema import SCHEMA_PATH, request_problem, schema
+from fixtures.transports import InProcessTransport, check_response
+from reference_impl.engine import ReferenceAdapter
+from reference_impl.protocol import PROTOCOL_VERSION
+
+OK = {"id": 1, "ok": True}
+
+
+@pytest.mark.parametrize("op, result, named", [
+    ("hello", {"protocol": "1.2", "implementation": "x", "version": "1", "features": []}, "result must contain"),
+    ("hello", {"protocol": "one", "implementation": "x", "version": "1", "language": "c", "features": []},
+     "result.protocol must match pattern"),
+    ("hello", {"protocol": "1.2", "implementation": "x", "version": "1", "language": "c", "features": "tcp"},
+     "result.features must be array"),
+    ("tcp.connect", {"handle": 3, "local": {"host": "127.0.0.1", "port": "5"}, "peer": {"host": "::1", "port": 1}},
+     "result.local.port must be integer"),
+    ("tcp.listen", {"handle": 0, "local": {"host": "127.0.0.1", "port": 5}}, "result.handle must be bigger than or equal to 1"),
+    ("stream.recv", {"data": "aGVsbG8"}, "result.data must match pattern"),
+    ("udp.recvfrom", {"data": "", "peer": {"host": "::1", "port": 1}, "truncated": "no"},
+     "result.truncated must be boolean"),
+    ("addr.local", {"host": "127.0.0.1", "port": 70000}, "result.port must be smaller than or equal to 65535"),
+    ("serve.start", {"handle": 4}, "result must contain"),
+])
+def test_a_malformed_result_is_one_line_naming_the_field(op, result, named):
+    with pytest.raises(AdapterFault) as caught:
+        check_response({**OK, "result": result}, 1, op)
+    message = str(caught.value)
+    assert named in message and "\n" not in message, message
+    assert message.startswith(f"answer to {op!r} breaks the protocol schema"), message
+
+
+def test_a_malformed_error_is_caught():
+    with pytest.raises(AdapterFault, match=r"error.code must match pattern"):
+        check_response({"id": 1, "ok": False, "error": {"code": "econnrefused", "message": ""}}, 1, "tcp.connect")
+
+
+def test_a_well_formed_error_is_the_operations_outcome():
+    from reference_impl.errors import OpError
+    with pytest.raises(OpError):
+        check_response({"id": 1, "ok": False, "error": {"code": "ECONNREFUSED", "message": "no"}}, 1, "tcp.connect")
+
+
+def test_every_operation_has_a_request_and_a_result_schema():
+    from reference_impl.engine import _OPERATIONS
+    assert sorted(schema()["requests"]) == sorted(_OPERATIONS) == sorted(schema()["results"])
+
+
+def test_the_schema_is_valid_json_schema():
+    jsonschema = pytest.importorskip("jsonschema")
+    jsonschema.Draft7Validator.check_schema(schema())
+    assert SCHEMA_PATH.name == f"protocol-{PROTOCOL_VERSION}.json"
+
+
+def test_an_in_process_adapter_is_held_to_the_schema_too():
+    class PortAsText(ReferenceAdapter):
+        def op_addr_local(self, args):
+            return {**super().op_addr_local(args), "port": "80"}
+    transport = InProcessTransport(PortAsText(), "port-as-text")
+    listener = transport.request("tcp.listen", {"family": "ipv4", "host": "127.0.0.1", "port": 0}, 1.0)
+    with pytest.raises(AdapterFault, match="result.port must be integer"):
+        transport.request("addr.local", {"handle": listener["handle"]}, 1.0)
+    transport.close()

@@ -115,6 +115,17 @@ def datagram_outcome(endpoint: Endpoint, sock: Socket, timeout: float, max: int 
     return "datagram"
 
 
+def receive_datagram(endpoint: Endpoint, sock: Socket, max: int = 65536, timeout: float | None = None
+                     ) -> Datagram | None:
+    """The next datagram, or None if none arrives in time."""
+    try:
+        return endpoint.recvfrom(sock, max, timeout)
+    except OpError as exc:
+        if exc.code not in ("EAGAIN", "ETIMEDOUT"):
+            raise
+        return None
+
+
 def datagram_received(got: Datagram | None, sent: bytes) -> str:
     """What became of a datagram, in words: ``"whole"``, ``"nothing came back"``, ``"cut to
     N bytes"`` or ``"N other bytes"`` (and ``", marked truncated"`` if the receive said so)."""

@@ -12,6 +12,7 @@ from fixtures import builtin_adapters
 from fixtures.errors import AdapterFault, TargetUnavailable
 from fixtures.target_spec import parse_target
 from fixtures.targets import make_target
+from tests.requirements import SHIPPED_ADAPTER_PACKAGES, needs_debian_package, require_debian_packages
 from tests.test_harness_end_to_end import REAL_HOME, run_suite
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -63,6 +64,7 @@ def test_build_is_cached_and_redone_when_a_source_changes(scratch_adapters):
     assert second != first and Path(second[0]).read_text() == "two"
 
 
+@needs_debian_package(*SHIPPED_ADAPTER_PACKAGES["c"])
 def test_the_c_adapter_builds_from_its_manifest(tmp_path, monkeypatch):
     shutil.copytree(ROOT / "adapters" / "c", tmp_path / "adapters" / "c")
     monkeypatch.setattr(builtin_adapters, "ADAPTERS_DIR", tmp_path / "adapters")
@@ -119,6 +121,7 @@ def test_in_process_manifest_makes_a_python_target(scratch_adapters):
 def shipped_command(pytester, name: str) -> None:
     """Build (or find cached) a shipped adapter, with the real HOME that its toolchain lives in."""
     pytester._monkeypatch.setenv("HOME", REAL_HOME)
+    require_debian_packages(*SHIPPED_ADAPTER_PACKAGES[name])
     recipe = builtin_adapters.manifest(name)
     if recipe.in_process:
         return

@@ -1,11 +1,11 @@
 """Program targets: echo servers started, checked, stopped; bad programs give one clear error."""
 
-import shutil
 import sys
 from pathlib import Path
 
 import pytest
 
+from tests.requirements import needs_debian_package
 from tests.test_harness_end_to_end import leftover_processes, run_suite
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -17,6 +17,8 @@ SOCAT = [
     "socat=tcp-echo[ipv4]:socat TCP4-LISTEN:{port},bind={host},backlog=1024,reuseaddr,fork PIPE",
     "socat=tcp-echo[ipv6]:socat TCP6-LISTEN:{port},bind=[{host}],backlog=1024,reuseaddr,fork PIPE",
 ]
+# Programs are seen listening, and their sessions checked, in the host's socket table (ss).
+pytestmark = needs_debian_package("iproute2")
 
 
 def program_behaviours(result):
@@ -31,7 +33,7 @@ def test_reference_echo_servers_pass_every_program_behaviour_and_leave_nothing(p
     assert leftover_processes("reference_impl.echo_server") == []
 
 
-@pytest.mark.skipif(shutil.which("socat") is None, reason="socat is not installed")
+@needs_debian_package("socat")
 def test_socat_from_the_readme_passes(pytester):
     result = run_suite(pytester, *[arg for spec in SOCAT for arg in ("--target", spec)])
     assert program_behaviours(result) >= 2 * 12
@@ -66,7 +68,7 @@ def test_faulty_echo_program_fails_with_evidence(pytester):
     result.stdout.fnmatch_lines(["*TCP-SESSION-001*", "*first difference*"])
 
 
-@pytest.mark.skipif(shutil.which("ping") is None, reason="iputils ping is not installed")
+@needs_debian_package("iputils-ping", "util-linux")  # util-linux: unshare, for the namespace
 def test_iputils_ping_from_the_readme_passes(pytester):
     result = run_suite(pytester, "--behaviour", "ICMP-PING", "--target", "ping:ping -c {count} {host}")
     outcomes = result.parseoutcomes()

@@ -7,14 +7,14 @@ import shutil
 
 import pytest
 
+from tests.requirements import needs_debian_package
 from tests.test_harness_end_to_end import run_suite
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 CHROMEDRIVER = shutil.which("chromedriver")
 webdriver = pytest.importorskip("selenium.webdriver", reason="selenium is in the test extra: pip install -e .[test]")
 
-pytestmark = pytest.mark.skipif(not (CHROMIUM and CHROMEDRIVER),
-                                reason="needs Chromium and ChromeDriver (Debian: apt-get install chromium chromium-driver)")
+pytestmark = needs_debian_package("chromium", "chromium-driver")
 
 SELECTION = ("--behaviour", "TCP-STREAM-01", "--behaviour", "UDP-DGRAM-00")
 FAULTY = "faulty=python:tests.faulty.adapters:NodelayIgnored"  # fails TCP-STREAM-014
@@ -70,7 +70,8 @@ def test_single_file_allure_report_opens_from_file_url(two_target_report, browse
     from selenium.webdriver.support.ui import WebDriverWait
     index = two_target_report / "allure" / "index.html"
     if not index.exists():
-        pytest.skip("the Allure HTML was not made here (Node.js/npm missing); see the run's one-line note")
+        pytest.skip("the Allure HTML was not made here (Debian packages nodejs and npm missing?); "
+                    "see the run's one-line note")
     browser.get(index.as_uri())
     WebDriverWait(browser, 60).until(lambda d: "TCP-STREAM-014" in d.find_element("tag name", "body").text)
     browser.save_screenshot(str(two_target_report / "allure.png"))

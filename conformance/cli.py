@@ -6,6 +6,8 @@
     sockspec report DIR [--out DIR] [--alluredir DIR]              re-render the reports from DIR/summary.json
     sockspec gate DIR [--baselines DIR] [--allow-missing LABEL]    check a run against the baselines
     sockspec baseline DIR [--target LABEL ...] [--baselines DIR]   write or update baselines from a run
+    sockspec probe --target SPEC OP [KEY=VALUE ...] | --script FILE  one or more operations on the
+                                                                 reference and the target, side by side
 
 Exit codes of ``gate`` and ``run --gate``: 0 the gate passed, 1 it failed (new failures or
 stale baseline entries, both listed), 2 it could not judge (bad arguments, a bad baseline
@@ -41,6 +43,8 @@ def main(argv: list[str] | None = None) -> int:
             return _gate(args.report, args.baselines, allow_missing=args.allow_missing)
         if args.command == "baseline":
             return _baseline(args.report, args.target, args.baselines)
+        if args.command == "probe":
+            return _probe(args)
         return _run(args.pytest_args)
     except ValueError as exc:  # a bad summary or baseline file: one line, no traceback
         print(f"sockspec {args.command}: {exc}", file=sys.stderr)
@@ -72,6 +76,15 @@ def _parser() -> argparse.ArgumentParser:
                       help=f"one LABEL.toml per target (default: {DEFAULT_BASELINES}/)")
     gate.add_argument("--allow-missing", action="append", default=[], metavar="LABEL",
                       help="a target that may not run here (toolchain missing): reported, not a 'no verdict'")
+
+    probing = commands.add_parser(
+        "probe", help="run operations on the reference and a target and show both answers side by side",
+        description="One operation (OP KEY=VALUE ...) or a script of steps ([NAME =] OP KEY=VALUE ..., "
+                    "@NAME.field for an earlier result) on the reference and on the target.")
+    probing.add_argument("--target", required=True, metavar="SPEC", help="the implementation to compare")
+    probing.add_argument("--script", metavar="FILE", help="steps, one per line ('-' for stdin)")
+    probing.add_argument("--timeout", type=float, default=2.0, metavar="SECONDS")
+    probing.add_argument("step", nargs="*", metavar="OP [KEY=VALUE ...]")
 
     baseline = commands.add_parser("baseline", help="write or update baselines from a run's failures")
     baseline.add_argument("report", metavar="DIR", help="a report directory (or its summary.json)")
@@ -205,6 +218,25 @@ def _baseline(report: str, labels: list[str], baselines_dir: str) -> int:
               + (f"; added {', '.join(added)} (explain each reason)" if added else "")
               + (f"; removed {', '.join(removed)} (they pass now)" if removed else ""))
     return 0
+
+
+def _probe(args: argparse.Namespace) -> int:
+    from .probe import parse_step, probe
+    if args.script:
+        text = sys.stdin.read() if args.script == "-" else Path(args.script).read_text()
+        lines = text.splitlines()
+    elif args.step:
+        lines = [" ".join(_quoted(word) for word in args.step)]
+    else:
+        print("sockspec probe: give an operation (OP KEY=VALUE ...) or --script FILE", file=sys.stderr)
+        return EXIT_UNUSABLE
+    steps = [step for line in lines if (step := parse_step(line))]
+    return probe(args.target, steps, sys.stdout, args.timeout)
+
+
+def _quoted(word: str) -> str:
+    import shlex
+    return shlex.quote(word)
 
 
 def _list(prefixes: list[str], fmt: str) -> int:

@@ -8,13 +8,9 @@ run, and the gate gives no verdict on it (see reports/target_status.py).
 
 from __future__ import annotations
 
-import re
-
 from fixtures.errors import AdapterFault, TargetUnavailable
 from fixtures.targets import Target
-
-# How runner.py words the skip it makes of a TargetUnavailable (older results carry only this).
-UNAVAILABLE_SKIP = re.compile(r"^(?:Skipped: )?target '[^']*' unavailable: (?P<why>.*)", re.S)
+from reports.target_status import UNAVAILABLE_SKIP
 
 
 def unavailable_reason(target: object, exc: BaseException | None) -> str | None:

@@ -12,11 +12,12 @@ A target that did not run is no verdict: neither passing nor failing (see gate.p
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 
-from conformance.availability import UNAVAILABLE_SKIP
-
 RAN, UNAVAILABLE, NO_APPLICABLE_CASE = "ran", "unavailable", "no-applicable-case"
+# How conformance/runner.py words the skip it makes of a TargetUnavailable.
+UNAVAILABLE_SKIP = re.compile(r"^(?:Skipped: )?target '[^']*' unavailable: (?P<why>.*)", re.S)
 VERDICT_GRADES = ("pass", "divergent", "fail", "flaky")
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import select
 import socket
+import time
 
 from reference_impl.engine import ReferenceAdapter
 from reference_impl.errors import OpError
@@ -18,6 +19,27 @@ class AcceptSwapsAddresses(ReferenceAdapter):
     def op_tcp_accept(self, args):
         result = super().op_tcp_accept(args)
         return {**result, "local": result["peer"], "peer": result["local"]}
+
+
+class ConnectReportsLocalAsPeer(ReferenceAdapter):
+    """connect() reports its own local address as the peer's (getsockname called twice)."""
+    def op_tcp_connect(self, args):
+        result = super().op_tcp_connect(args)
+        return {**result, "peer": result["local"]}
+
+
+class AcceptPeerPortByteSwapped(ReferenceAdapter):
+    """accept() reports the peer's port in network byte order (a missing ntohs)."""
+    def op_tcp_accept(self, args):
+        result = super().op_tcp_accept(args)
+        port = result["peer"]["port"]
+        return {**result, "peer": {**result["peer"], "port": int.from_bytes(port.to_bytes(2, "big"), "little")}}
+
+
+class LocalAddressIsPeer(ReferenceAdapter):
+    """getsockname() answers with the peer's address."""
+    def op_addr_local(self, args):
+        return self.op_addr_peer(args)
 
 
 class PeerAddressIsLocal(ReferenceAdapter):
@@ -52,6 +74,18 @@ class CorruptsLargeReceives(ReferenceAdapter):
         if len(data) > 1000:
             data = bytes([data[0] ^ 0xFF]) + data[1:]
         return {"data": encode_bytes(data)}
+
+
+class SendDiscardsUnread(ReferenceAdapter):
+    """A send throws away received bytes not yet read (one buffer for both directions)."""
+    def op_stream_send(self, args):
+        sock = self._socket(args)
+        try:
+            while sock.recv(65536):
+                pass
+        except BlockingIOError:
+            pass
+        return super().op_stream_send(args)
 
 
 class HalfDuplex(ReferenceAdapter):
@@ -117,6 +151,21 @@ class RecvIgnoresMax(ReferenceAdapter):
         return super().op_stream_recv(args.changed(max=2 * args.get("max", int)))
 
 
+class RecvDiscardsExcess(ReferenceAdapter):
+    """Reads up to 64 KiB, returns the bytes asked for and drops the rest of what it read."""
+    def op_stream_recv(self, args):
+        data = decode_bytes(super().op_stream_recv(args.changed(max=65536))["data"])
+        return {"data": encode_bytes(data[:args.get("max", int)])}
+
+
+class EmptySendRejected(ReferenceAdapter):
+    """A zero-length send fails with EINVAL (a library that refuses empty buffers)."""
+    def op_stream_send(self, args):
+        if not args.data():
+            raise OpError("EINVAL", "send: empty buffer")
+        return super().op_stream_send(args)
+
+
 class ZeroSendShutsDown(ReferenceAdapter):
     """A zero-length send shuts the write side down, so the peer sees end of stream."""
     def op_stream_send(self, args):
@@ -140,6 +189,30 @@ class HoldsSmallWrites(ReferenceAdapter):
             return {"sent": len(data)}
         super().op_stream_send(args.changed(data=encode_bytes(pending)))
         return {"sent": len(data)}
+
+
+class OverreportsPartialSend(ReferenceAdapter):
+    """A send that takes only part of the data reports all of it as sent (the rest is lost)."""
+    def op_stream_send(self, args):
+        super().op_stream_send(args)
+        return {"sent": len(args.data())}
+
+
+class TimedOutSendHidesBytes(ReferenceAdapter):
+    """Sends the whole buffer by the deadline; when it runs out, reports ETIMEDOUT and not the
+    bytes it did send."""
+    def op_stream_send(self, args):
+        sock, data = self._socket(args), args.data()
+        deadline = time.monotonic() + args.timeout()
+        sent = 0
+        while sent < len(data):
+            try:
+                sent += sock.send(data[sent:])
+            except BlockingIOError:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0 or not select.select([], [sock], [], remaining)[1]:
+                    raise OpError("ETIMEDOUT", "send: timed out") from None
+        return {"sent": sent}
 
 
 class NeverBlocksSend(ReferenceAdapter):
@@ -193,6 +266,36 @@ class EmptyQueueIsEOF(ReferenceAdapter):
             raise
 
 
+class TimeoutIgnored(ReferenceAdapter):
+    """A receive with nothing queued fails with ETIMEDOUT at once, without waiting its timeout."""
+    def op_stream_recv(self, args):
+        try:
+            return super().op_stream_recv(args.changed(timeout=0))
+        except OpError as exc:
+            if exc.code == "EAGAIN" and args.timeout() > 0:
+                raise OpError("ETIMEDOUT", "recv: timed out") from None
+            raise
+
+
+class TimeoutBreaksStream(ReferenceAdapter):
+    """After a receive times out, every later receive reports end of stream (a buffered
+    reader left unusable by a timeout)."""
+    def __init__(self):
+        super().__init__()
+        self._timed_out = set()
+
+    def op_stream_recv(self, args):
+        handle = args.get("handle", int)
+        if handle in self._timed_out:
+            return {"data": ""}
+        try:
+            return super().op_stream_recv(args)
+        except OpError as exc:
+            if exc.code == "ETIMEDOUT":
+                self._timed_out.add(handle)
+            raise
+
+
 class TimeoutIsEOF(ReferenceAdapter):
     """A receive that times out reports end of stream."""
     def op_stream_recv(self, args):
@@ -218,6 +321,11 @@ class _IgnoresOption(ReferenceAdapter):
 class NodelayIgnored(_IgnoresOption):
     """Setting TCP_NODELAY does nothing."""
     ignored = "nodelay"
+
+
+class KeepaliveIgnored(_IgnoresOption):
+    """Setting SO_KEEPALIVE does nothing."""
+    ignored = "keepalive"
 
 
 class RcvbufIgnored(_IgnoresOption):
@@ -270,10 +378,14 @@ class V6onlyIgnored(ReferenceAdapter):
 # Which fault makes which check the first one a target gets wrong (tests/check_proof.py).
 PROOFS: dict[str, dict] = {
     'TCP-STREAM-001': {
-        "client's peer is the server's local address": AcceptSwapsAddresses,
+        "client's peer is the address it connected to": ConnectReportsLocalAsPeer,
+        "server's local address is the client's peer": AcceptSwapsAddresses,
+        "server's peer is the client's local address": AcceptPeerPortByteSwapped,
     },
     'TCP-STREAM-002': {
+        "client getsockname() = connect's local": LocalAddressIsPeer,
         "client getpeername() = connect's peer": PeerAddressIsLocal,
+        "server getsockname() = accept's local": LocalAddressIsPeer,
         "server getpeername() = accept's peer": PeerAddressIsLocal,
     },
     'TCP-STREAM-003': {
@@ -281,21 +393,31 @@ PROOFS: dict[str, dict] = {
         "server receives the client's bytes": CorruptsLargeReceives,
     },
     'TCP-STREAM-004': {
-        'the echo flowed back while the client was still sending': BadEcho('framed'),
+        "sends, in turn, while the other end's bytes wait unread": HalfDuplex,
+        "client receives the server's bytes": SendDiscardsUnread,
+        "server receives the client's bytes": SendDiscardsUnread,
+        'the echo flows back while the client still has data to send': BadEcho('at-eof'),
+        'the whole echo, in order': BadEcho('framed'),
     },
     'TCP-STREAM-005': {
+        'byte count': DropsAfterOneMiB,
+        'bytes identical and in order': CorruptsLargeReceives,
         'the echo is every byte, in order': BadEcho('framed'),
     },
     'TCP-STREAM-006': {
-        '# one-byte sends come back as the same # bytes': BadEcho('framed'),
         'bytes arrive in order': FramesMessages,
-        'receive sizes ignored the send boundaries': FramesMessages,
+        'receive sizes': FramesMessages,
+        '# one-byte sends come back as the same # bytes': BadEcho('framed'),
+        'one # KiB send comes back as the same bytes': BadEcho('small-buffer'),
     },
     'TCP-STREAM-007': {
-        'first receive returns #..# bytes': RecvIgnoresMax,
+        'size of a receive of up to # bytes': RecvIgnoresMax,
+        'the rest follows in order': RecvDiscardsExcess,
     },
     'TCP-STREAM-008': {
+        'zero-length send reports # bytes': EmptySendRejected,
         'peer sees no data and no end of stream': ZeroSendShutsDown,
+        'later data arrives': HoldsSmallWrites,
     },
     'TCP-STREAM-009': {
         'connect outcome': RefusedAsTimeout,
@@ -311,19 +433,21 @@ PROOFS: dict[str, dict] = {
         "server's non-blocking receive": EmptyQueueIsEOF,
     },
     'TCP-STREAM-013': {
-        "server's receive with nothing sent": TimeoutIsEOF,
+        "server's receive with nothing sent": TimeoutIgnored,
+        'data sent after the timeout arrives': TimeoutBreaksStream,
     },
     'TCP-STREAM-014': {
         'nodelay reads back after setting #': NodelayIgnored,
     },
     'TCP-STREAM-015': {
         'keepalive on a new connection': KeepaliveOnByDefault,
+        'keepalive reads back after setting #': KeepaliveIgnored,
     },
     'TCP-STREAM-016': {
-        'rcvbuf reads back at least #': RcvbufIgnored,
+        'rcvbuf read back after setting #': RcvbufIgnored,
     },
     'TCP-STREAM-017': {
-        'sndbuf: the larger setting reads back larger': SndbufIgnored,
+        'sndbuf read back after setting #': SndbufIgnored,
     },
     'TCP-STREAM-018': {
         'ttl reads back after setting #': TtlAlways64,
@@ -331,10 +455,16 @@ PROOFS: dict[str, dict] = {
     'TCP-STREAM-019': {
         'linger reads back after setting #': LingerReadsOff,
     },
+    'TCP-STREAM-020': {
+        'exchanges whose bytes were wrong or out of order': HoldsSmallWrites,
+    },
     'TCP-STREAM-021': {
-        "client's local port is the bound port": BindIgnored,
+        "client's local address is the bound one": BindIgnored,
+        "server sees the bound address as the peer's": AcceptPeerPortByteSwapped,
     },
     'TCP-STREAM-022': {
-        'sender blocked before # MiB while the peer did not read': NeverBlocksSend,
+        'a send while the peer does not read, before # MiB': NeverBlocksSend,
+        'every byte reported sent arrives, in order': OverreportsPartialSend,
+        'nothing beyond what was reported sent': TimedOutSendHidesBytes,
     },
 }

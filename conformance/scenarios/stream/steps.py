@@ -1,0 +1,140 @@
+"""Steps the stream scenarios share.
+
+They never stop a scenario over lost or late bytes: what arrived is returned, so the check
+that judges it fails with what came beside what the reference got.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any, Callable
+
+from conformance.scenario import Run
+from fixtures.endpoint import CHUNK, QUIET_WINDOW, Endpoint, Socket
+from reference_impl.errors import UNSUPPORTED, OpError
+
+NOTHING = ("EAGAIN", "ETIMEDOUT")  # a wait that ended with nothing (more) arriving
+
+
+def check_keeps(run: Run, name: str, value: Any, keeps: Callable[[Any], bool], rule: str) -> bool:
+    """Judge an observation by its rule alone: every value that keeps the rule is an allowed
+    outcome, so one other than the reference's is an allowed divergence, not a failure
+    (``satisfies=`` would also hold it to the reference's value; Java, for one, halves the
+    buffer sizes Linux doubles)."""
+    return run.check(name, value, allowed=[value] if keeps(value) else [], rule=rule)
+
+
+def receive_up_to(endpoint: Endpoint, sock: Socket, size: int) -> bytes:
+    """Receive ``size`` bytes, or what came before the stream ended or nothing more arrived
+    within one operation's timeout."""
+    with endpoint.summarised(f"receive {size} bytes"):
+        return _receive_up_to(endpoint, sock, size)
+
+
+def _receive_up_to(endpoint: Endpoint, sock: Socket, size: int) -> bytes:
+    received = bytearray()
+    while len(received) < size:
+        try:
+            chunk = endpoint.recv(sock, min(CHUNK, size - len(received)))
+        except OpError as exc:
+            if exc.code not in NOTHING:
+                raise
+            break
+        if not chunk:
+            break
+        received += chunk
+    return bytes(received)
+
+
+def first_receive(endpoint: Endpoint, sock: Socket, max: int = CHUNK) -> tuple[str, bytes]:
+    """One receive, waiting up to one operation's timeout: ``("data", bytes)``, ``("EOF", b"")``
+    or ``(error code, b"")``."""
+    try:
+        data = endpoint.recv(sock, max)
+    except OpError as exc:
+        if exc.code == UNSUPPORTED:
+            raise
+        return exc.code, b""
+    return ("data" if data else "EOF"), data
+
+
+def sent_or_error(endpoint: Endpoint, sock: Socket, data: bytes) -> int | str:
+    """What one send reports: the number of bytes it took, or its error code."""
+    try:
+        return endpoint.send(sock, data)
+    except OpError as exc:
+        if exc.code == UNSUPPORTED:
+            raise
+        return exc.code
+
+
+def timed_receive_outcome(endpoint: Endpoint, sock: Socket, timeout: float) -> str:
+    """What a receive with ``timeout`` sees when nothing is queued: its outcome (``"data"``,
+    ``"EOF"`` or the error code), with the time it took when it gave up well before its timeout."""
+    started = time.monotonic()
+    try:
+        data = endpoint.recv(sock, 65536, timeout)
+    except OpError as exc:
+        if exc.code == UNSUPPORTED:
+            raise
+        outcome = exc.code
+    else:
+        return "data" if data else "EOF"
+    waited = time.monotonic() - started
+    # Timers may round a little; "at once" is far below 90 % of the timeout.
+    return outcome if waited >= 0.9 * timeout else f"{outcome} after {waited:.3f} s of a {timeout:g} s timeout"
+
+
+def pumped_transfer(sender: Endpoint, outgoing: Socket, receiver: Endpoint, incoming: Socket,
+                    data: bytes) -> bytes:
+    """Move ``data`` across one connection, sending and receiving in turn; what arrived.
+
+    One adapter process answers one request at a time, so a large transfer is pumped: send
+    what the socket takes, receive what has arrived, repeat. Bytes reported sent that never
+    arrive end it (after one operation's timeout) with what did.
+    """
+    received = bytearray()
+    sent = 0
+    with sender.summarised(f"send {len(data)} bytes (pumped)"), \
+            receiver.summarised(f"receive {len(data)} bytes (pumped)"):
+        while len(received) < len(data):
+            if sent < len(data):
+                backlog = sent > len(received)
+                try:
+                    sent += sender.send(outgoing, data[sent:sent + CHUNK], QUIET_WINDOW if backlog else None)
+                except OpError as exc:
+                    if exc.code != "ETIMEDOUT" or not backlog:
+                        raise
+            if len(received) < sent:
+                try:
+                    piece = receiver.recv(incoming, 4 * CHUNK)
+                except OpError as exc:
+                    if exc.code not in NOTHING:
+                        raise
+                    break
+                if not piece:
+                    break
+                received += piece
+    return bytes(received)
+
+
+def stream_difference(received: bytes, expected: bytes) -> dict:
+    """How the bytes that arrived differ from those expected: how many are missing (or extra,
+    as a negative number) and the offset of the first wrong byte (None: every byte that came
+    is right)."""
+    wrong = next((index for index, (a, b) in enumerate(zip(received, expected)) if a != b), None)
+    return {"missing": len(expected) - len(received), "first wrong byte": wrong}
+
+
+def echo_in_turn(run: Run, sock: Socket, data: bytes, chunk: int) -> bytes:
+    """Send ``data`` a chunk at a time, receiving each chunk's echo before sending the next;
+    the echo that came (it ends early when a chunk's echo falls short)."""
+    received = bytearray()
+    sent = 0
+    with run.client.summarised(f"send {len(data)} bytes and receive the echo, in turn"):
+        while sent < len(data):
+            sent += run.client.send(sock, data[sent:sent + chunk])
+            received += _receive_up_to(run.client, sock, sent - len(received))
+            if len(received) < sent:
+                break
+    return bytes(received)

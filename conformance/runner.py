@@ -97,7 +97,7 @@ def _run_program(scenario, spec: ScenarioSpec, case: Case, target: ProgramTarget
     address = target.address(case.family)
     actual = execute(scenario, spec, case.family, case.seat, _reference_seats(seats),
                      lambda run: ProgramEcho(address))
-    target.check_alive(case.family)
+    target.after_case(case.family, actual)  # left broken: restarted for the next case; this case's evidence
     return actual
 
 

@@ -5,6 +5,8 @@ from pathlib import Path
 
 import pytest
 
+from fixtures.endpoint import Addr
+from fixtures.host import connection_states, listening
 from tests.requirements import needs_debian_package
 from tests.test_harness_end_to_end import leftover_processes, run_suite
 
@@ -17,6 +19,13 @@ SOCAT = [
     "socat=tcp-echo[ipv4]:socat TCP4-LISTEN:{port},bind={host},backlog=1024,reuseaddr,fork PIPE",
     "socat=tcp-echo[ipv6]:socat TCP6-LISTEN:{port},bind=[{host}],backlog=1024,reuseaddr,fork PIPE",
 ]
+
+# A server from Debian on the IPv6 wildcard in dual stack, given as an IPv4 target: the host's
+# socket table names its IPv4 connections in IPv4-mapped form ([::ffff:127.0.0.1]:P). The
+# wildcard listener is acceptable here: the suite connects to it only over loopback (127.0.0.1),
+# and it lives only as long as the test.
+DUAL_STACK_SOCAT = "socat-dual=tcp-echo[ipv4]:socat TCP6-LISTEN:{port},ipv6only=0,backlog=1024,reuseaddr,fork PIPE"
+FRAGILE = f"{PY} {ROOT / 'tests/faulty/programs/fragile_echo.py'}"
 # Programs are seen listening, and their sessions checked, in the host's socket table (ss).
 pytestmark = needs_debian_package("iproute2")
 
@@ -37,6 +46,59 @@ def test_reference_echo_servers_pass_every_program_behaviour_and_leave_nothing(p
 def test_socat_from_the_readme_passes(pytester):
     result = run_suite(pytester, *[arg for spec in SOCAT for arg in ("--target", spec)])
     assert program_behaviours(result) >= 2 * 12
+
+
+@needs_debian_package("socat")
+def test_dual_stack_server_passes_over_ipv4(pytester):
+    """Its IPv4 sessions are recognised in the socket table in IPv4-mapped form: the behaviours
+    that read the table (TCP-SESSION-008 found none of its sessions, so nothing kept; 012 failed
+    with "8 none") and one that does not."""
+    result = run_suite(pytester, "--target", DUAL_STACK_SOCAT,
+                       *[arg for b in ("TCP-SESSION-001", "TCP-SESSION-008", "TCP-SESSION-012")
+                         for arg in ("--behaviour", b)])
+    assert program_behaviours(result) == 3
+
+
+def test_socket_table_addresses_are_compared_in_one_spelling():
+    """A dual-stack listener's IPv4 connection, read from ss, is the 127.0.0.1 connection."""
+    import socket
+    with socket.socket(socket.AF_INET6) as listener:
+        listener.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
+        listener.bind(("::", 0))  # the wildcard, for this test only; only loopback connects
+        listener.listen()
+        port = listener.getsockname()[1]
+        assert listening("tcp", Addr("127.0.0.1", port)) and listening("tcp", Addr("::1", port))
+        with socket.create_connection(("127.0.0.1", port)) as client:
+            served, _ = listener.accept()
+            with served:
+                local, peer = Addr("127.0.0.1", port), Addr("127.0.0.1", client.getsockname()[1])
+                assert connection_states(local, peer) == ["ESTAB"]
+                assert connection_states(Addr("::ffff:127.0.0.1", port), peer) == ["ESTAB"]
+    with socket.socket(socket.AF_INET6) as v6only:
+        v6only.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+        v6only.bind(("::1", 0))
+        v6only.listen()
+        port = v6only.getsockname()[1]
+        assert listening("tcp", Addr("::1", port)) and not listening("tcp", Addr("127.0.0.1", port))
+
+
+@pytest.mark.parametrize("mode, state", [
+    ("stops-listening", "*it was no longer listening on tcp 127.0.0.1:P*"),
+    ("exits", "*it had exited with status 1; its output:*fragile echo: giving up after 60 sessions*"),
+    ("hangs", "*it was listening on tcp 127.0.0.1:P* but did not answer a new client within 2 s*"),
+])
+def test_program_a_case_leaves_broken_fails_that_case_and_is_restarted(pytester, mode, state):
+    """One divergence, one failure: the program breaks during its 60th session (in
+    TCP-SESSION-011's 100); that case fails with the broken state in its evidence, and the
+    cases after it meet a restarted program and pass."""
+    spec = f"fragile=tcp-echo[ipv4]:{FRAGILE} {mode} 60 --host {{host}} --port {{port}}"
+    result = run_suite(pytester, "--behaviour", "TCP-SESSION-010", "--behaviour", "TCP-SESSION-011",
+                       "--behaviour", "TCP-SESSION-012", "--target", spec)
+    outcomes = result.parseoutcomes()
+    assert (outcomes.get("passed"), outcomes.get("failed"), outcomes.get("errors")) == (2, 1, None), outcomes
+    result.stdout.fnmatch_lines(["*TCP-SESSION-011*", f"violated: the program after this case: got *{state}"])
+    result.stdout.fnmatch_lines(["FAILED *test_sessions_one_after_another[[]fragile-ipv4-server[]]*"])
+    assert leftover_processes("fragile_echo.py") == []
 
 
 def test_program_that_exits_early_is_one_clear_error(pytester):

@@ -69,7 +69,7 @@ def test_program_that_does_not_exist_errors_once_per_test_and_run_goes_on(pytest
 
 @pytest.mark.parametrize("mode, expected", [
     ("crash", "*exited with status 3 while handling 'tcp.accept'*"),
-    ("hang", "*did not answer 'tcp.accept' in time*killed*"),
+    ("hang", "*did not answer 'tcp.accept' within * s (its timeout * s + * s grace)*killed*"),
     ("garbage", "*wrote a non-protocol line in answer to 'tcp.accept'*this is not json*"),
 ])
 def test_misbehaving_adapter_errors_the_test_and_the_run_completes(pytester, mode, expected):

@@ -23,7 +23,7 @@ OPTION_NAMES = (
 FEATURES = (
     "tcp", "udp", "ipv4", "ipv6", "ipv4-mapped", "tcp.socket", "tcp.bind-connect",
     "stream.shutdown", "stream.shutdown.read", "stream.shutdown.write", "stream.abort", "nonblocking",
-    "raw", "ping-socket", "udp.connect", "serve.tcp", "serve.udp",
+    "raw", "ping-socket", "udp.connect", "tcp.listener-io", "serve.tcp", "serve.udp",
     *(f"opt.{name}" for name in OPTION_NAMES),
 )
 

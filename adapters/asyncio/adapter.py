@@ -110,12 +110,14 @@ class AsyncioAdapter:
             raise OpError("EBADF", f"no open handle {handle}")
         thing = self._handles[handle]
         if not isinstance(thing, kind):
-            # The adapter's choice, not asyncio's (README): an asyncio.Server has no read, write
-            # or shutdown at all, so a stream operation on a listener answers what the kernel
-            # says of an unconnected socket; any other kind mismatch is EOPNOTSUPP.
+            # An asyncio.Server has no read, write or peer at all: stream operations on a
+            # listener cannot be expressed, so they are UNSUPPORTED and the adapter does not
+            # declare tcp.listener-io (protocol 1.2) instead of inventing the kernel's errno.
+            # Any other kind mismatch is EOPNOTSUPP.
             stream_op_on_listener = isinstance(thing, Listener) and kind is Stream
-            raise OpError("ENOTCONN" if stream_op_on_listener else "EOPNOTSUPP",
-                          f"asyncio has no such operation on a {type(thing).__name__.lower()}")
+            if stream_op_on_listener:
+                raise OpError(UNSUPPORTED, "an asyncio.Server has no read, write or peer")
+            raise OpError("EOPNOTSUPP", f"asyncio has no such operation on a {type(thing).__name__.lower()}")
         return thing
 
     # -- session ------------------------------------------------------------------------------
@@ -329,7 +331,9 @@ class AsyncioAdapter:
 
     async def op_addr_peer(self, args: Args) -> dict:
         thing = self._get(args, object)
-        peer = None if isinstance(thing, (Listener, Echo)) else transport_of(thing).get_extra_info("peername")
+        if isinstance(thing, (Listener, Echo)):  # a Server has no peer to ask for (tcp.listener-io)
+            raise OpError(UNSUPPORTED, "an asyncio.Server has no peer")
+        peer = transport_of(thing).get_extra_info("peername")
         if peer is None:
             raise OpError("ENOTCONN", "getpeername: not connected")
         return address_of(peer)

@@ -43,7 +43,7 @@ ops['addr.local'] = (args) => {
 ops['addr.peer'] = (args) => {
   const state = lookup(args);
   if (state.kind === 'server' || state.kind === 'serve') {
-    throw new OpError('ENOTCONN', 'getpeername: a server has no peer');
+    throw new OpError('UNSUPPORTED', 'getpeername: a net.Server has no peer (tcp.listener-io not declared)');
   }
   if (state.kind === 'udp') {
     try {

@@ -60,11 +60,11 @@ ops['tcp.connect'] = async (args) => {
   };
 };
 
-// The connection behind a handle. A listener answers ENOTCONN: the adapter's choice, as
-// net.Server has no send/recv at all (README.md).
+// The connection behind a handle. net.Server has no send/recv at all: on a listener they
+// cannot be expressed, so they are UNSUPPORTED and tcp.listener-io is not declared.
 function connectionOf(state, context) {
   if (state.kind === 'conn') return state;
-  if (state.kind === 'server') throw new OpError('ENOTCONN', `${context}: a net.Server is not a connection`);
+  if (state.kind === 'server') throw new OpError('UNSUPPORTED', `${context}: a net.Server is not a connection`);
   throw new OpError('EOPNOTSUPP', `${context}: not a stream socket`);
 }
 

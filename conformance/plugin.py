@@ -188,7 +188,7 @@ def pytest_pyfunc_call(pyfuncitem: pytest.Function) -> bool | None:
     if isinstance(verdict, Flaky):
         _report_flaky(pyfuncitem, spec, case, verdict)
     _record(pyfuncitem, spec, case, verdict.grade, verdict.headline,
-            verdict.report if verdict.grade == "fail" else "")
+            verdict.report if verdict.grade == "fail" else "", **_passed_evidence(verdict, case))
     _attach(verdict, case)
     if verdict.grade == "fail":
         # The evidence is the traces, not this plugin's stack: no Python traceback.
@@ -198,6 +198,19 @@ def pytest_pyfunc_call(pyfuncitem: pytest.Function) -> bool | None:
         allure.dynamic.tag("allowed-divergence")
         pyfuncitem.warn(pytest.PytestWarning(f"{spec.behaviour.id} [{case.id}]: {verdict.headline}"))
     return True
+
+
+def _passed_evidence(verdict: Verdict, case: Case) -> dict:
+    """What a passing case keeps for the report: its traces (a pass shows what was exercised)
+    and anything the adapter said it made up (supplied error names, emulated results)."""
+    from fixtures.trace import side_by_side
+    kept: dict = {}
+    if verdict.grade != "fail":
+        kept["trace"] = side_by_side(verdict.target_trace, verdict.reference_trace,
+                                     f"target ({case.target})", "reference")
+    if verdict.adapter_notes:
+        kept["adapter_notes"] = verdict.adapter_notes
+    return kept
 
 
 def _report_flaky(item: pytest.Function, spec: ScenarioSpec, case: Case, flaky: Flaky) -> None:

@@ -10,7 +10,7 @@ import base64
 import binascii
 import socket
 
-PROTOCOL_VERSION = "1.2"  # 1.1 added raw sockets (raw.*), 1.2 serve.* and finer features; 1.x adapters stay compatible
+PROTOCOL_VERSION = "1.3"  # 1.1 raw sockets, 1.2 serve.* and finer features, 1.3 the text without gaps; 1.x adapters stay compatible
 DEFAULT_TIMEOUT = 5.0
 
 FAMILIES = {"ipv4": socket.AF_INET, "ipv6": socket.AF_INET6}

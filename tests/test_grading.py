@@ -57,3 +57,42 @@ def test_older_adapters_keep_what_their_version_meant():
     assert "udp.connect" in widen(frozenset({"udp"}), "1.1")
     assert "udp.connect" not in widen(frozenset({"udp"}), "1.2")
     assert {"stream.shutdown.read", "stream.shutdown.write"} <= widen(frozenset({"stream.shutdown"}), "1.2")
+
+
+# -- what the adapter made up (protocol 1.3): supplied error names, emulated results --------------
+
+class EmulatesTruncation:
+    """The reference, marking udp.recvfrom's truncation flag as computed by the adapter."""
+    @staticmethod
+    def make():
+        from reference_impl.engine import ReferenceAdapter
+
+        class Adapter(ReferenceAdapter):
+            def op_udp_recvfrom(self, args):
+                return {**super().op_udp_recvfrom(args), "emulated": ["truncated"]}
+
+            def handle(self, request):
+                response = super().handle(request)
+                if not response["ok"] and response["error"]["code"] == "ECONNREFUSED":
+                    response["error"]["supplied"] = True  # as a library with no errno would need
+                return response
+        return Adapter
+
+
+def test_a_pass_that_leans_on_an_emulated_field_says_so():
+    from tests.conftest import grade_cases
+    verdicts = grade_cases("UDP-DGRAM-003", EmulatesTruncation.make())
+    assert verdicts and all(v.grade == "pass" for _, v in verdicts)
+    verdict = next(v for case, v in verdicts if case.seat == "receiver")
+    assert verdict.headline.startswith("passed (emulated by the adapter: udp.recvfrom: truncated emulated"), \
+        verdict.headline
+    assert any("(emulated by the adapter: truncated)" in line for line in verdict.target_trace.lines())
+
+
+def test_an_error_name_the_adapter_supplied_is_shown_as_such():
+    from tests.conftest import grade_cases
+    verdicts = grade_cases("TCP-STREAM-009", EmulatesTruncation.make())
+    verdict = next(v for case, v in verdicts if case.seat == "client")
+    assert verdict.grade == "pass"
+    assert "error name ECONNREFUSED supplied by the adapter" in verdict.headline, verdict.headline
+    assert any("ECONNREFUSED (name supplied by the adapter)" in line for line in verdict.target_trace.lines())

@@ -75,7 +75,8 @@ def test_silent_or_slow_session_does_not_stall_others(run):
                 if exc.code == UNSUPPORTED:
                     raise
                 break  # blocked (ETIMEDOUT): the server has rightly stopped taking its bytes
-    run.check("what the third client got back", served_now(run, [active], b"still here"), equals="all 1 ok",
+    (outcome,) = echo_round(run, [active], [b"still here"], "the third client")
+    run.check("what the third client got back", outcome, equals="ok",
               rule="the third client is served while the others are silent or blocked")
 
 
@@ -84,7 +85,7 @@ def test_half_close_leaves_others_untouched(run):
     closing, *others = echo_clients(run, 3)
     last_words = b"last words"
     send_message(run, closing, last_words)
-    run.client.shutdown(closing, "write")
+    run.outcome(run.client.shutdown, closing, "write")
     run.check("what the half-closed client got back", what_came_back(receive_echo(run, closing, 10), last_words),
               equals="ok")
     run.check("then end of stream", echo_outcome(run, closing), equals="EOF")
@@ -136,7 +137,7 @@ def test_ended_session_data_never_reaches_a_later_one(run):
     (later,) = echo_clients(run, 1)
     send_message(run, later, b"later")
     run.check("what the later session got back",
-              what_came_back(receive_echo(run, later, 5), b"later", [secret]), equals="ok")
+              what_came_back(receive_echo(run, later, 5), b"later", [secret], who="session"), equals="ok")
     run.check("and nothing more", echo_outcome(run, later), equals="ETIMEDOUT")
 
 
@@ -274,5 +275,5 @@ def test_clients_that_vanish_at_once_do_not_use_the_server_up(run):
     with run.client.summarised("200 more connect and close at once"):
         for _ in range(200):
             run.client.close(run.client.tcp_connect(run.family, run.echo.address))
-    run.check("what a new client got back", served_now(run, echo_clients(run, 1), b"anyone there?"),
-              equals="all 1 ok", rule="a client arriving afterwards is served")
+    (outcome,) = echo_round(run, echo_clients(run, 1), [b"anyone there?"], "a new client")
+    run.check("what a new client got back", outcome, equals="ok", rule="a client arriving afterwards is served")

@@ -68,3 +68,20 @@ def test_an_in_process_adapter_is_held_to_the_schema_too():
     with pytest.raises(AdapterFault, match="result.port must be integer"):
         transport.request("addr.local", {"handle": listener["handle"]}, 1.0)
     transport.close()
+
+
+def test_an_adapter_with_a_malformed_hello_errors_every_case_with_one_line_naming_the_field():
+    from tests.conftest import grade_cases
+    from tests.faulty.protocol_faults import HelloVersionIsANumber
+    with pytest.raises(AdapterFault) as caught:
+        grade_cases("ADAPTER-001", HelloVersionIsANumber)
+    first_line = str(caught.value).splitlines()[0]
+    assert "answer to 'hello' breaks the protocol schema: result.version must be string" in first_line
+
+
+def test_a_handle_that_is_not_positive_is_caught_at_the_answer_that_gave_it():
+    from tests.conftest import grade_cases
+    from tests.faulty.protocol_faults import HandlesFromZero
+    with pytest.raises(AdapterFault, match=r"answer to '\w+\.\w+' breaks the protocol schema: "
+                                           r"result.handle must be bigger than or equal to 1"):
+        grade_cases("ADAPTER-007", HandlesFromZero)

@@ -12,7 +12,7 @@ import itertools
 
 import socket
 
-from reference_impl.engine import Args, ReferenceAdapter, address_of
+from reference_impl.engine import Args, BadRequest, ReferenceAdapter, address_of
 from reference_impl.errors import BADREQUEST, UNSUPPORTED, OpError
 from reference_impl.protocol import encode_bytes
 
@@ -332,6 +332,50 @@ class ResetKeepsListeners(ReferenceAdapter):
         return {}
 
 
+class CoercesFractionalPorts(ReferenceAdapter):
+    """Takes a port given as a fraction (5.0) as the integer (a JSON decoder into floats)."""
+    def op_tcp_listen(self, args: Args) -> dict:
+        port = args.raw.get("port")
+        if isinstance(port, float) and port.is_integer():
+            args = args.changed(port=int(port))
+        return super().op_tcp_listen(args)
+
+
+class RecvMaxZeroIsEmpty(ReferenceAdapter):
+    """A receive of at most 0 bytes answers zero bytes (which reads as end of stream)."""
+    def op_stream_recv(self, args: Args) -> dict:
+        if args.raw.get("max") == 0:
+            return {"data": ""}
+        return super().op_stream_recv(args)
+
+
+class PortRangeIsBadRequest(ReferenceAdapter):
+    """Checks port ranges while parsing, and answers a port above 65535 as malformed."""
+    def op_tcp_listen(self, args: Args) -> dict:
+        port = args.raw.get("port")
+        if isinstance(port, int) and not 0 <= port <= 65535:
+            raise BadRequest(f"port {port} out of range")
+        return super().op_tcp_listen(args)
+
+
+class ResolvesNames(ReferenceAdapter):
+    """Resolves a host name (getaddrinfo) instead of taking numeric addresses only."""
+    def op_tcp_listen(self, args: Args) -> dict:
+        host = args.raw.get("host")
+        if isinstance(host, str) and host == "localhost":
+            args = args.changed(host="127.0.0.1" if args.raw.get("family") == "ipv4" else "::1")
+        return super().op_tcp_listen(args)
+
+
+class FamilyFromTheHost(ReferenceAdapter):
+    """Picks the family from the host's spelling, ignoring the family it was given."""
+    def op_tcp_listen(self, args: Args) -> dict:
+        host = args.raw.get("host")
+        if isinstance(host, str):
+            args = args.changed(family="ipv6" if ":" in host else "ipv4")
+        return super().op_tcp_listen(args)
+
+
 class DeclaresShutdownButNotRead(ReferenceAdapter):
     """Declares stream.shutdown (every how) but answers UNSUPPORTED to shutting the read side."""
     def op_stream_shutdown(self, args: Args) -> dict:
@@ -352,8 +396,6 @@ PROOFS: dict[str, dict] = {
     'ADAPTER-001': {
         'hello answers': HelloOnlyOnce,
         'fields that differ from the previous hello': HelloCountsRequests,
-        'implementation, version and language that are not non-empty strings': HelloVersionIsANumber,
-        'features that are not strings in a list': FeaturesAsOneString,
     },
     'ADAPTER-002': {
         'an unknown operation': UnknownOperationIsBadRequest,
@@ -365,6 +407,8 @@ PROOFS: dict[str, dict] = {
         'addr.local with the handle as a string': CoercesStringHandles,
         'tcp.listen with the port as a string': CoercesStringPorts,
         'tcp.listen without a family': DefaultsToIpv4,
+        'tcp.listen with the port as a fraction': CoercesFractionalPorts,
+        'stream.recv with max #': RecvMaxZeroIsEmpty,
         'the adapter still answers well-formed requests': ResetsAfterABadRequest,
     },
     'ADAPTER-004': {
@@ -382,7 +426,6 @@ PROOFS: dict[str, dict] = {
         'the peer received nothing': SendsBeforeValidating,
     },
     'ADAPTER-007': {
-        'handles that are not positive integers': HandlesFromZero,
         'no handle given out twice (after close and after reset)': ReusesHandles,
         'a closed handle': CachesAddresses,
         'a handle from before reset': ResetKeepsAddressCache,
@@ -396,6 +439,11 @@ PROOFS: dict[str, dict] = {
     },
     'ADAPTER-009': {
         'declared features that do not work': DeclaresTtlItCannotRead,
+    },
+    'ADAPTER-011': {
+        'tcp.listen on port #': PortRangeIsBadRequest,
+        'tcp.listen on a host name': ResolvesNames,
+        'tcp.listen on an address of the other family': FamilyFromTheHost,
     },
     'ADAPTER-010': {
         'requests of declared features answered UNSUPPORTED or BADREQUEST': DeclaresShutdownButNotRead,

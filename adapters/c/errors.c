@@ -57,6 +57,16 @@ const char *errno_name(int err) {
     return "EIO";
 }
 
+json_t *supply(Error *e, const char *code, const char *fmt, ...) {
+    va_list ap;
+    e->code = code;
+    e->supplied = 1;
+    va_start(ap, fmt);
+    vsnprintf(e->message, sizeof e->message, fmt, ap);
+    va_end(ap);
+    return NULL;
+}
+
 json_t *fail_errno(Error *e, int err, const char *context) {
     return fail(e, errno_name(err), "%s: %s", context, strerror(err));
 }

@@ -28,9 +28,17 @@ void close_handle(Sock *s, long *sessions) {
     s->fd = -1;
 }
 
+/* reset (§5): an orderly close of everything that never waits. A socket whose linger option
+ * is on would make close(2) wait for its unsent data (or, at zero seconds, send RST), so
+ * linger is turned off first; then close(2) returns at once and the peer gets FIN. */
 void close_all(void) {
-    for (long i = 1; i < next_handle; i++)
-        if (table[i].fd >= 0) close_handle(&table[i], NULL);
+    struct linger off = {0, 0};
+    for (long i = 1; i < next_handle; i++) {
+        if (table[i].fd < 0) continue;
+        if (!table[i].server && table[i].type == SOCK_STREAM)
+            setsockopt(table[i].fd, SOL_SOCKET, SO_LINGER, &off, sizeof off);
+        close_handle(&table[i], NULL);
+    }
 }
 
 /* Any open handle: a socket or a server. */
@@ -46,7 +54,7 @@ Sock *arg_handle(json_t *args, long *handle_out, Error *e) {
 /* An open socket handle: a server's socket belongs to its thread. */
 Sock *arg_socket(json_t *args, long *handle_out, Error *e) {
     Sock *s = arg_handle(args, handle_out, e);
-    if (s && s->server) return fail(e, "ENOTSOCK", "handle %lld is an echo server, not a socket",
+    if (s && s->server) return supply(e, "ENOTSOCK", "handle %lld is an echo server, not a socket",
                                     (long long)(s - table)), NULL;
     return s;
 }

@@ -1,5 +1,5 @@
 /*
- * sockspec C adapter: the wire protocol 1.2 (docs/protocol.md) over POSIX sockets.
+ * sockspec C adapter: the wire protocol 1.3 (docs/protocol.md) over POSIX sockets.
  *
  * Reads one JSON request per line on stdin, performs it with plain BSD socket calls, and
  * writes one JSON response per line on stdout. Every socket is non-blocking; an operation

@@ -90,8 +90,9 @@ json_t *make_response(json_t *id, json_t *result, const Error *e) {
         json_object_set_new(response, "result", result);
     } else {
         json_object_set_new(response, "ok", json_false());
-        json_object_set_new(response, "error", json_pack("{s:s, s:s}", "code", e->code ? e->code : "EIO",
-                                                         "message", e->message));
+        json_t *error = json_pack("{s:s, s:s}", "code", e->code ? e->code : "EIO", "message", e->message);
+        if (e->supplied) json_object_set_new(error, "supplied", json_true());
+        json_object_set_new(response, "error", error);
     }
     return response;
 }

@@ -5,18 +5,21 @@
 #include <jansson.h>
 #include <stddef.h>
 
-#define PROTOCOL_VERSION "1.2"
+#define PROTOCOL_VERSION "1.3"
 #define DEFAULT_TIMEOUT 5.0
 
 /* A failed request: the protocol's code (an errno name, UNSUPPORTED, BADREQUEST) and text. */
 typedef struct {
     const char *code;
     char message[256];
+    int supplied; /* the adapter chose the name: the system reported no errno (§2.2, 1.3) */
 } Error;
 
 /* errors.c: each sets *e and returns NULL, so that `return fail(...)` ends an operation. */
 json_t *fail(Error *e, const char *code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 json_t *fail_errno(Error *e, int err, const char *context);
+/* An errno name the adapter chose itself (answered with "supplied": true). */
+json_t *supply(Error *e, const char *code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 const char *errno_name(int err);
 
 /* proto.c: arguments; each returns 0 (or the value) on success, -1 (or NULL) with *e set. */

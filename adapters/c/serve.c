@@ -236,7 +236,7 @@ json_t *op_serve_stop(json_t *args, Error *e) {
     long handle, sessions = 0;
     Sock *s = arg_handle(args, &handle, e);
     if (!s) return NULL;
-    if (!s->server) return fail(e, "EBADF", "handle %ld is a socket, not an echo server", handle);
+    if (!s->server) return supply(e, "EBADF", "handle %ld is a socket, not an echo server", handle);
     int type = s->server->type;
     close_handle(s, &sessions);
     return type == SOCK_STREAM ? json_pack("{s:I}", "sessions", (json_int_t)sessions) : json_object();

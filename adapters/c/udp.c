@@ -56,7 +56,7 @@ json_t *op_udp_recvfrom(json_t *args, Error *e) {
     long long max;
     Sock *s = arg_socket(args, NULL, e);
     if (!s || arg_timeout(args, &timeout, e) < 0 || arg_int(args, "max", 0, 1, &max, e) < 0) return NULL;
-    if (max < 0) return fail(e, "BADREQUEST", "max must be >= 0");
+    if (max < 1) return fail(e, "BADREQUEST", "max must be >= 1");
     unsigned char *buffer = malloc((size_t)max + 1);
     if (!buffer) return fail(e, "ENOMEM", "recvfrom: cannot allocate %lld bytes", max);
     double deadline = now() + timeout;

@@ -5,7 +5,12 @@ from __future__ import annotations
 import select
 import socket
 
-from reference_impl.engine import ReferenceAdapter, address_of, family_of, numeric_sockaddr
+from reference_impl.engine import (
+    ReferenceAdapter,
+    address_of,
+    family_of,
+    numeric_sockaddr,
+)
 from reference_impl.errors import OpError
 
 from .common import _connected, _is_listener, _unmapped

@@ -1,7 +1,13 @@
 """How a connection ends: orderly close, half-close, abort, and what each end then sees."""
 
 from conformance.scenario import behaviour
-from conformance.scenarios.common import connect_pair, delivered, payload, receive_outcome, received
+from conformance.scenarios.common import (
+    connect_pair,
+    delivered,
+    payload,
+    receive_outcome,
+    received,
+)
 from fixtures.endpoint import QUIET_WINDOW
 
 SEATS = ("client", "server")

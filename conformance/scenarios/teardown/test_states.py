@@ -1,6 +1,7 @@
 """Teardown as the kernel sees it (read with ss): TIME-WAIT, CLOSE-WAIT, port reuse."""
 
-from typing import Callable, TypeVar
+from collections.abc import Callable
+from typing import TypeVar
 
 from conformance.scenario import behaviour
 from conformance.scenarios.common import connect_pair, receive_outcome

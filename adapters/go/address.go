@@ -121,7 +121,7 @@ func (ad *adapter) opAddrPeer(a args) (result, error) {
 	// net records the peer (getpeername) when the socket is made; an unconnected
 	// socket's RemoteAddr is nil.
 	if peer == nil || peer == (*net.UDPAddr)(nil) || peer == (*net.IPAddr)(nil) || peer == (*net.TCPAddr)(nil) {
-		return nil, fail("ENOTCONN", "addr.peer: RemoteAddr is nil (not connected)")
+		return nil, supply("ENOTCONN", "addr.peer: RemoteAddr is nil (not connected)")
 	}
 	return addrJSON(peer, s.family), nil
 }

@@ -9,7 +9,7 @@ import (
 	"golang.org/x/net/icmp"
 )
 
-const protocolVersion = "1.2"
+const protocolVersion = "1.3"
 
 func canListen(netw, addr string) bool {
 	c, err := net.ListenPacket(netw, addr)

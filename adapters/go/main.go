@@ -86,11 +86,15 @@ func (ad *adapter) handle(line []byte) []byte {
 	var resp any
 	if err != nil {
 		op := translate(err, "request", 0)
+		e := map[string]any{"code": op.code, "message": op.message}
+		if op.supplied {
+			e["supplied"] = true
+		}
 		resp = struct {
-			ID    json.RawMessage   `json:"id"`
-			OK    bool              `json:"ok"`
-			Error map[string]string `json:"error"`
-		}{id, false, map[string]string{"code": op.code, "message": op.message}}
+			ID    json.RawMessage `json:"id"`
+			OK    bool            `json:"ok"`
+			Error map[string]any  `json:"error"`
+		}{id, false, e}
 	} else {
 		resp = struct {
 			ID     json.RawMessage `json:"id"`

@@ -128,8 +128,8 @@ func (ad *adapter) opRawRecv(a args) (result, error) {
 	if err != nil {
 		return nil, err
 	}
-	if size < 0 {
-		return nil, badRequest("max must be >= 0")
+	if size < 1 {
+		return nil, badRequest("max must be >= 1")
 	}
 	timeout, err := a.timeout()
 	if err != nil {

@@ -161,7 +161,7 @@ func (ad *adapter) opServeStop(a args) (result, error) {
 		return nil, err
 	}
 	if s.kind != kServer {
-		return nil, fail("EBADF", "handle %d is a socket, not an echo server", h)
+		return nil, supply("EBADF", "handle %d is a socket, not an echo server", h)
 	}
 	delete(ad.socks, h)
 	sessions := s.srv.stop()

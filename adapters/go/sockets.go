@@ -80,7 +80,7 @@ func (ad *adapter) register(s *sock) int64 {
 func (ad *adapter) lookup(a args) (*sock, int64, error) {
 	s, h, err := ad.lookupAny(a)
 	if err == nil && s.kind == kServer {
-		return nil, h, fail("ENOTSOCK", "handle %d is an echo server, not a socket", h)
+		return nil, h, supply("ENOTSOCK", "handle %d is an echo server, not a socket", h)
 	}
 	return s, h, err
 }
@@ -98,8 +98,14 @@ func (ad *adapter) lookupAny(a args) (*sock, int64, error) {
 	return s, h, nil
 }
 
+// closeAll is reset (and the end of stdin): an orderly close that never waits. A linger set
+// on a connection would make close(2) wait for unsent data (or, at zero, send RST), so it is
+// turned off first (SetLinger(-1), net's "the default": close returns at once, FIN).
 func (ad *adapter) closeAll() {
 	for h, s := range ad.socks {
+		if s.kind == kConn {
+			s.tc.SetLinger(-1)
+		}
 		s.close()
 		delete(ad.socks, h)
 	}

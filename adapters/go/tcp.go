@@ -168,7 +168,7 @@ func (ad *adapter) opStreamRecv(a args) (result, error) {
 		return result{"data": ""}, nil
 	}
 	if err == nil {
-		return nil, fail("EINVAL", "recv: read returned nothing")
+		return nil, supply("EINVAL", "recv: read returned nothing")
 	}
 	return nil, translate(err, "recv", timeout)
 }

@@ -188,7 +188,7 @@ def pytest_pyfunc_call(pyfuncitem: pytest.Function) -> bool | None:
     if isinstance(verdict, Flaky):
         _report_flaky(pyfuncitem, spec, case, verdict)
     _record(pyfuncitem, spec, case, verdict.grade, verdict.headline,
-            verdict.report if verdict.grade == "fail" else "", **_passed_evidence(verdict, case))
+            verdict.report if verdict.grade == "fail" else "", **_case_evidence(verdict, case, target))
     _attach(verdict, case)
     if verdict.grade == "fail":
         # The evidence is the traces, not this plugin's stack: no Python traceback.
@@ -200,9 +200,10 @@ def pytest_pyfunc_call(pyfuncitem: pytest.Function) -> bool | None:
     return True
 
 
-def _passed_evidence(verdict: Verdict, case: Case) -> dict:
-    """What a passing case keeps for the report: its traces (a pass shows what was exercised)
-    and anything the adapter said it made up (supplied error names, emulated results)."""
+def _case_evidence(verdict: Verdict, case: Case, target) -> dict:
+    """What a case keeps for the report beside its grade: its traces when it did not fail (a
+    pass shows what was exercised), what the adapter said it made up (supplied error names,
+    emulated results), and what was asked of the target (operation coverage)."""
     from fixtures.trace import side_by_side
     kept: dict = {}
     if verdict.grade != "fail":
@@ -210,6 +211,10 @@ def _passed_evidence(verdict: Verdict, case: Case) -> dict:
                                      f"target ({case.target})", "reference")
     if verdict.adapter_notes:
         kept["adapter_notes"] = verdict.adapter_notes
+    info = getattr(target, "known_info", None)
+    kept["coverage"] = verdict.target_trace.coverage(case.seat.split("+"), info.features if info else frozenset())
+    if info:
+        kept["features"] = sorted(info.features)  # as declared (widened to this version)
     return kept
 
 

@@ -9,7 +9,7 @@ from typing import Iterable
 
 from conformance import catalogue
 
-from . import target_status
+from . import coverage, target_status
 
 SCHEMA = 1  # bumped when a field changes meaning; fields are only ever added within a schema
 GRADES = ("pass", "divergent", "fail", "flaky", "error", "not-applicable", "skipped")
@@ -53,6 +53,7 @@ def build(results: list[dict], targets: dict[str, dict]) -> dict:
         "case_totals": totals,
         "behaviour_totals": verdicts,
         "shares": {label: shares(matrix, behaviours, label) for label in targets},
+        "coverage": {label: coverage.of_target(results, label) for label in targets},
     }
 
 

@@ -8,7 +8,7 @@ use crate::sockets::{Entry, Kind};
 use serde_json::{json, Map, Value};
 use std::collections::HashMap;
 
-const PROTOCOL_VERSION: &str = "1.2";
+const PROTOCOL_VERSION: &str = "1.3";
 
 pub(crate) struct Adapter {
     pub(crate) sockets: HashMap<i64, Entry>,
@@ -98,7 +98,15 @@ impl Adapter {
     }
 
     fn op_reset(&mut self, _args: &Args) -> R<Value> {
-        self.sockets.clear(); // dropping closes (and stops servers)
+        // An orderly close that never waits (§5): a linger set on a connection would make
+        // close(2) wait for unsent data (or, at zero, send RST), so it is turned off first
+        // (socket2: std's set_linger is unstable). Dropping closes, and stops servers.
+        for entry in self.sockets.values() {
+            if let Kind::Stream(_) | Kind::Unconnected(_) = entry.kind {
+                let _ = entry.kind.sref().set_linger(None);
+            }
+        }
+        self.sockets.clear();
         Ok(json!({}))
     }
 

@@ -3,7 +3,7 @@
 
 use crate::adapter::Adapter;
 use crate::args::Args;
-use crate::errors::{fail, io_fail, R};
+use crate::errors::{io_fail, supply, R};
 use crate::sockets::{not_offered, Kind};
 use serde_json::{json, Value};
 use socket2::SockAddr;
@@ -17,7 +17,7 @@ pub(crate) fn address_json(addr: SocketAddr) -> Value {
 fn sockaddr_json(addr: SockAddr) -> R<Value> {
     addr.as_socket()
         .map(address_json)
-        .ok_or_else(|| fail("EAFNOSUPPORT", "not an internet address"))
+        .ok_or_else(|| supply("EAFNOSUPPORT", "not an internet address"))
 }
 
 /// Both ends of a new connection, for the `tcp.connect` / `tcp.accept` answer.

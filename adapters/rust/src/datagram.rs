@@ -78,8 +78,8 @@ impl Adapter {
         };
         let timeout = args.timeout()?;
         let max = args.int("max")?;
-        if max < 0 {
-            return Err(bad("max must be >= 0"));
+        if max < 1 {
+            return Err(bad("max must be >= 1"));
         }
         // std's recv_from does not report MSG_TRUNC: a buffer one byte longer than `max`
         // tells whether the datagram was longer (the kernel discards the rest either way).
@@ -96,6 +96,7 @@ impl Adapter {
             "data": BASE64.encode(&buffer[..n.min(max)]),
             "peer": address_json(peer),
             "truncated": n > max,
+            "emulated": ["truncated"],
         }))
     }
 }

@@ -6,6 +6,8 @@ use std::io::{self, ErrorKind};
 pub(crate) struct OpError {
     pub(crate) code: String,
     pub(crate) message: String,
+    /// The adapter chose the name: std/socket2 reported no errno (protocol 1.3, §2.2).
+    pub(crate) supplied: bool,
 }
 
 pub(crate) type R<T> = Result<T, OpError>;
@@ -14,6 +16,15 @@ pub(crate) fn fail(code: &str, message: impl Into<String>) -> OpError {
     OpError {
         code: code.to_string(),
         message: message.into(),
+        supplied: false,
+    }
+}
+
+/// An errno name the adapter chose itself, answered with `"supplied": true`.
+pub(crate) fn supply(code: &str, message: impl Into<String>) -> OpError {
+    OpError {
+        supplied: true,
+        ..fail(code, message)
     }
 }
 
@@ -47,7 +58,7 @@ pub(crate) fn io_fail(error: io::Error, context: &str) -> OpError {
         ErrorKind::OutOfMemory => "ENOMEM",
         _ => "EIO",
     };
-    fail(
+    supply(
         code,
         format!(
             "{context}: {error} (no errno; named after io::ErrorKind::{:?})",

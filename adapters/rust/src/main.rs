@@ -59,7 +59,11 @@ fn answer(adapter: &mut Adapter, line: &[u8]) -> Value {
 }
 
 fn error_response(id: Value, e: &OpError) -> Value {
-    json!({"id": id, "ok": false, "error": {"code": e.code, "message": e.message}})
+    let mut error = json!({"code": e.code, "message": e.message});
+    if e.supplied {
+        error["supplied"] = json!(true);
+    }
+    json!({"id": id, "ok": false, "error": error})
 }
 
 fn main() {

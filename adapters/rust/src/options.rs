@@ -3,7 +3,7 @@
 
 use crate::adapter::Adapter;
 use crate::args::{Args, Family};
-use crate::errors::{bad, fail, io_fail, unsupported, R};
+use crate::errors::{bad, io_fail, supply, unsupported, R};
 use crate::sockets::{Entry, Kind};
 use serde_json::{json, Value};
 use std::io;
@@ -27,7 +27,7 @@ fn c_int_value(name: &str, value: &Value) -> R<u32> {
     let n = int_value(name, value)?;
     i32::try_from(n)
         .map(|n| n as u32)
-        .map_err(|_| fail("EINVAL", format!("option '{name}': {n} is out of range")))
+        .map_err(|_| supply("EINVAL", format!("option '{name}': {n} is out of range")))
 }
 
 pub(crate) fn set_option(entry: &Entry, name: &str, value: &Value) -> R<()> {
@@ -76,7 +76,7 @@ pub(crate) fn set_option(entry: &Entry, name: &str, value: &Value) -> R<()> {
                     let seconds = int_value(name, value)
                         .map_err(|_| bad("option 'linger' takes null or integer seconds"))?;
                     if seconds < 0 {
-                        return Err(fail(
+                        return Err(supply(
                             "EINVAL",
                             "linger: negative seconds cannot be expressed as a Duration",
                         ));

@@ -73,8 +73,8 @@ impl Adapter {
         };
         let timeout = args.timeout()?;
         let max = args.int_or("max", Some(65535))?;
-        if max < 0 {
-            return Err(bad("max must be >= 0"));
+        if max < 1 {
+            return Err(bad("max must be >= 1"));
         }
         let mut buffer = vec![0u8; (max as u64).min(MAX_STREAM_READ as u64) as usize];
         let (n, from) = waiting(

@@ -28,7 +28,7 @@
 use crate::adapter::Adapter;
 use crate::address::address_json;
 use crate::args::{socket_addr, Args};
-use crate::errors::{bad, fail, io_fail, R};
+use crate::errors::{bad, fail, io_fail, supply, R};
 use crate::sockets::{Entry, Kind};
 use serde_json::{json, Value};
 use socket2::SockRef;
@@ -350,7 +350,7 @@ impl Adapter {
             }),
             Some(other) => {
                 self.sockets.insert(handle, other); // not a server: left as it was
-                Err(fail("EBADF", format!("handle {handle} is not a server")))
+                Err(supply("EBADF", format!("handle {handle} is not a server")))
             }
             None => Err(fail("EBADF", format!("no open handle {handle}"))),
         }

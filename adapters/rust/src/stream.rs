@@ -4,7 +4,7 @@
 use crate::adapter::Adapter;
 use crate::address::{address_json, stream_endpoints, with_handle};
 use crate::args::{duration, socket_addr, Args};
-use crate::errors::{bad, fail, io_fail, R};
+use crate::errors::{bad, fail, io_fail, supply, R};
 use crate::sockets::{as_uninit, configured, not_offered, Kind};
 use crate::wait::{wait_ready, waiting};
 use base64::engine::general_purpose::STANDARD as BASE64;
@@ -33,7 +33,7 @@ impl Adapter {
             let socket = configured(family, Type::STREAM, None, &options, false)?;
             socket.bind(&addr.into()).map_err(|e| io_fail(e, "bind"))?;
             let backlog =
-                i32::try_from(backlog).map_err(|_| fail("EINVAL", "backlog out of range"))?;
+                i32::try_from(backlog).map_err(|_| supply("EINVAL", "backlog out of range"))?;
             socket.listen(backlog).map_err(|e| io_fail(e, "listen"))?;
             socket.into()
         };
@@ -64,7 +64,7 @@ impl Adapter {
         let bind = args.object("bind")?;
         let timeout = args.timeout()?;
         let options = args.options()?;
-        let stream = if bind.is_none() && options.is_empty() {
+        let stream = if bind.is_none() && options.is_empty() && timeout != 0.0 {
             // The plain path: std's connect_timeout (std refuses a zero timeout itself).
             TcpStream::connect_timeout(&addr, duration(timeout))
                 .map_err(|e| io_fail(e, "TcpStream::connect_timeout"))?
@@ -80,7 +80,9 @@ impl Adapter {
                 socket.bind(&local.into()).map_err(|e| io_fail(e, "bind"))?;
             }
             if timeout == 0.0 {
-                // socket2's non-blocking connect: completes now, or EINPROGRESS.
+                // std has no connect that does not wait (connect_timeout refuses a zero
+                // duration): socket2's non-blocking connect completes now, or answers the
+                // kernel's EINPROGRESS (and the socket is dropped, closed, on the way out).
                 socket
                     .set_nonblocking(true)
                     .map_err(|e| io_fail(e, "set_nonblocking"))?;

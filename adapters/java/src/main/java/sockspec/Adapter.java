@@ -89,22 +89,23 @@ public final class Adapter {
             response.addProperty("ok", true);
             response.add("result", result);
         } catch (OpError e) {
-            response = failure(id, e.code, e.getMessage());
+            response = failure(id, e.code, e.getMessage(), e.supplied);
         } catch (RuntimeException e) {
             // a slip of this adapter: say so rather than die
-            response = failure(id, "EIO", "adapter: " + e);
+            response = failure(id, "EIO", "adapter: " + e, true);
             e.printStackTrace(System.err);
         }
         return response.toString();
     }
 
-    static JsonObject failure(JsonElement id, String code, String message) {
+    static JsonObject failure(JsonElement id, String code, String message, boolean supplied) {
         JsonObject r = new JsonObject();
         r.add("id", id);
         r.addProperty("ok", false);
         JsonObject error = new JsonObject();
         error.addProperty("code", code);
         error.addProperty("message", message == null ? code : message);
+        if (supplied) error.addProperty("supplied", true);
         r.add("error", error);
         return r;
     }

@@ -3,6 +3,7 @@ package sockspec;
 import static sockspec.Errnos.errorOf;
 import static sockspec.OpError.unsupported;
 
+import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
 
 import java.io.IOException;
@@ -116,6 +117,10 @@ final class Addresses {
             JsonObject o = new JsonObject();
             o.addProperty("host", s.family == StandardProtocolFamily.INET ? "0.0.0.0" : "::");
             o.addProperty("port", 0);
+            JsonArray emulated = new JsonArray(); // the adapter's answer for java.nio's null
+            emulated.add("host");
+            emulated.add("port");
+            o.add("emulated", emulated);
             return o;
         }
         return address(local);
@@ -145,7 +150,7 @@ final class Addresses {
         } catch (IOException | RuntimeException e) {
             throw errorOf(e, "getRemoteAddress");
         }
-        if (remote == null) throw new OpError("ENOTCONN", "getRemoteAddress: not connected (null)");
+        if (remote == null) throw OpError.supplied("ENOTCONN", "getRemoteAddress: not connected (null)");
         return address(remote);
     }
 }

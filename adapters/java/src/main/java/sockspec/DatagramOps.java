@@ -12,6 +12,7 @@ import static sockspec.Waits.await;
 import static sockspec.Waits.deadline;
 import static sockspec.Waits.wouldBlock;
 
+import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
 
 import java.io.IOException;
@@ -106,7 +107,7 @@ final class DatagramOps {
     JsonObject recvfrom(Args args) throws OpError {
         Handles.Sock s = handles.get(args);
         long max = args.integer("max");
-        if (max < 0) throw bad("max must be >= 0");
+        if (max < 1) throw bad("max must be >= 1");
         double timeout = args.timeout();
         DatagramChannel ch = datagram(s, "udp.recvfrom");
         // DatagramChannel.receive silently drops what does not fit: receive into one byte
@@ -123,6 +124,9 @@ final class DatagramOps {
                     o.addProperty("data", Base64.getEncoder().encodeToString(Arrays.copyOf(buf.array(), kept)));
                     o.add("peer", address(sender));
                     o.addProperty("truncated", length > max);
+                    JsonArray emulated = new JsonArray();
+                    emulated.add("truncated"); // the one byte more, above: java.nio cannot tell
+                    o.add("emulated", emulated);
                     return o;
                 }
                 if (timeout == 0 || !await(ch, SelectionKey.OP_READ, deadline)) throw wouldBlock(timeout, "receive");

@@ -14,7 +14,8 @@ import java.nio.channels.UnsupportedAddressTypeException;
 /**
  * Errno names for java.nio's exceptions. java.nio does not expose errno: exceptions are
  * mapped by type and by the strerror text the JDK puts in their message; anything unknown
- * is EIO with the exception in the message. README.md lists the table.
+ * is EIO with the exception in the message. README.md lists the table. Every name made here
+ * is the adapter's choice, so every one is answered with "supplied": true (protocol 1.3).
  */
 final class Errnos {
     private Errnos() {
@@ -57,24 +58,24 @@ final class Errnos {
                                              : e.getClass().getSimpleName() + ": " + e.getMessage();
         String message = context + ": " + text;
         // by type first: these exceptions are raised by java.nio itself, without a syscall
-        if (e instanceof ClosedChannelException) return new OpError("EBADF", message);
-        if (e instanceof NotYetConnectedException) return new OpError("ENOTCONN", message);
-        if (e instanceof NotYetBoundException) return new OpError("EINVAL", message);
-        if (e instanceof AlreadyConnectedException) return new OpError("EISCONN", message);
-        if (e instanceof AlreadyBoundException) return new OpError("EINVAL", message);
-        if (e instanceof ConnectionPendingException) return new OpError("EALREADY", message);
-        if (e instanceof NoConnectionPendingException) return new OpError("EINVAL", message);
-        if (e instanceof UnsupportedAddressTypeException) return new OpError("EAFNOSUPPORT", message);
-        if (e instanceof UnresolvedAddressException) return new OpError("EINVAL", message);
-        if (e instanceof PortUnreachableException) return new OpError("ECONNREFUSED", message);
+        if (e instanceof ClosedChannelException) return OpError.supplied("EBADF", message);
+        if (e instanceof NotYetConnectedException) return OpError.supplied("ENOTCONN", message);
+        if (e instanceof NotYetBoundException) return OpError.supplied("EINVAL", message);
+        if (e instanceof AlreadyConnectedException) return OpError.supplied("EISCONN", message);
+        if (e instanceof AlreadyBoundException) return OpError.supplied("EINVAL", message);
+        if (e instanceof ConnectionPendingException) return OpError.supplied("EALREADY", message);
+        if (e instanceof NoConnectionPendingException) return OpError.supplied("EINVAL", message);
+        if (e instanceof UnsupportedAddressTypeException) return OpError.supplied("EAFNOSUPPORT", message);
+        if (e instanceof UnresolvedAddressException) return OpError.supplied("EINVAL", message);
+        if (e instanceof PortUnreachableException) return OpError.supplied("ECONNREFUSED", message);
         if (e.getMessage() != null) {
             String m = e.getMessage();
             for (String[] row : ERRNO_BY_MESSAGE) {
-                if (m.contains(row[0])) return new OpError(row[1], message);
+                if (m.contains(row[0])) return OpError.supplied(row[1], message);
             }
         }
-        if (e instanceof UnsupportedOperationException) return new OpError("EAFNOSUPPORT", message);
-        if (e instanceof IllegalArgumentException) return new OpError("EINVAL", message);
-        return new OpError("EIO", message);
+        if (e instanceof UnsupportedOperationException) return OpError.supplied("EAFNOSUPPORT", message);
+        if (e instanceof IllegalArgumentException) return OpError.supplied("EINVAL", message);
+        return OpError.supplied("EIO", message);
     }
 }

@@ -2,6 +2,8 @@ package sockspec;
 
 import java.io.IOException;
 import java.net.StandardProtocolFamily;
+import java.net.StandardSocketOptions;
+import java.nio.channels.SocketChannel;
 import java.nio.channels.NetworkChannel;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -53,10 +55,24 @@ final class Handles {
         table.remove(handle);
     }
 
+    /**
+     * reset: an orderly close that never waits (protocol §5). A linger set on a connection
+     * would make close(2) wait for unsent data (or, at zero seconds, send RST), so SO_LINGER
+     * is switched off first (-1: java.net's "disabled").
+     */
     void closeAll() {
         List<Sock> all = new ArrayList<>(table.values());
         table.clear();
-        for (Sock s : all) close(s);
+        for (Sock s : all) {
+            if (s.server == null && s.channel instanceof SocketChannel) {
+                try {
+                    s.channel.setOption(StandardSocketOptions.SO_LINGER, -1);
+                } catch (IOException | RuntimeException ignored) {
+                    // closed already, or never connected: close as it is
+                }
+            }
+            close(s);
+        }
     }
 
     /** Closes a socket, or stops a server (which closes its channels). */

@@ -35,12 +35,25 @@ final class Options {
         // "v6only" and "ttl" have no StandardSocketOptions (nor jdk.net) counterpart: UNSUPPORTED
     }
 
+    /**
+     * The option by protocol name; UNSUPPORTED only for a name with no counterpart (never
+     * declared). A declared option on a channel that does not take it (TCP_NODELAY on a
+     * DatagramChannel, SO_BROADCAST on a SocketChannel) is still tried (protocol 1.3, §7):
+     * java.nio refuses it itself, without a system call, and {@link #refused} names that.
+     */
     static SocketOption<?> option(NetworkChannel channel, String name) throws OpError {
         SocketOption<?> opt = OPTIONS.get(name);
         if (opt == null) throw unsupported("option '" + name + "' has no java.net.StandardSocketOptions counterpart");
-        if (!channel.supportedOptions().contains(opt))
-            throw unsupported(channel.getClass().getSuperclass().getSimpleName() + " does not support " + opt.name());
         return opt;
+    }
+
+    /**
+     * java.nio's answer to an option its channel type does not take: an
+     * UnsupportedOperationException ("'TCP_NODELAY' not supported"), no errno. The closest
+     * name is the kernel's for an option of another level, ENOPROTOOPT, supplied.
+     */
+    static OpError refused(UnsupportedOperationException e, String context) {
+        return OpError.supplied("ENOPROTOOPT", context + ": UnsupportedOperationException: " + e.getMessage());
     }
 
     @SuppressWarnings("unchecked")
@@ -61,6 +74,8 @@ final class Options {
                 if (value == null || !Args.isInteger(value)) throw bad("option '" + name + "' takes an integer");
                 channel.setOption((SocketOption<Integer>) opt, clampInt(value.getAsString()));
             }
+        } catch (UnsupportedOperationException e) {
+            throw refused(e, "setOption " + opt.name());
         } catch (IOException | RuntimeException e) {
             throw errorOf(e, "setOption " + opt.name());
         }
@@ -70,7 +85,7 @@ final class Options {
         try {
             return Integer.parseInt(text);
         } catch (NumberFormatException e) {
-            throw new OpError("EINVAL", "value out of range: " + text);
+            throw OpError.supplied("EINVAL", "value out of range of a Java int: " + text);
         }
     }
 
@@ -79,6 +94,8 @@ final class Options {
         Object value;
         try {
             value = channel.getOption(opt);
+        } catch (UnsupportedOperationException e) {
+            throw refused(e, "getOption " + opt.name());
         } catch (IOException | RuntimeException e) {
             throw errorOf(e, "getOption " + opt.name());
         }

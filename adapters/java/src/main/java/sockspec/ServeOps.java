@@ -70,7 +70,7 @@ final class ServeOps {
     JsonObject stop(Args args) throws OpError {
         long handle = args.integer("handle");
         Handles.Sock s = handles.get(args);
-        if (s.server == null) throw new OpError("EBADF", "handle " + handle + " is not a server");
+        if (s.server == null) throw OpError.supplied("EBADF", "handle " + handle + " is not a server");
         handles.remove(handle);
         long sessions = s.server.stop();
         JsonObject o = new JsonObject();

@@ -14,7 +14,7 @@ import java.util.List;
 
 /** hello (protocol version and the features this JDK can do), reset and close. */
 final class Session {
-    static final String PROTOCOL_VERSION = "1.2";
+    static final String PROTOCOL_VERSION = "1.3";
 
     private final Handles handles;
     private List<String> features;

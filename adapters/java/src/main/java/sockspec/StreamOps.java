@@ -110,7 +110,8 @@ final class StreamOps {
             step = "connect";
             boolean done = ch.connect(remote);
             while (!done) {
-                if (timeout == 0) throw new OpError("EINPROGRESS", "connect: in progress");
+                if (timeout == 0) // connect() answered false: pending, no errno
+                    throw OpError.supplied("EINPROGRESS", "connect: in progress (SocketChannel.connect returned false)");
                 if (!await(ch, SelectionKey.OP_CONNECT, deadline))
                     throw new OpError("ETIMEDOUT", "connect: timed out after " + timeout + " s");
                 done = ch.finishConnect();

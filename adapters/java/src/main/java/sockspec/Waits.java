@@ -36,7 +36,8 @@ final class Waits {
 
     /** timeout 0 never waits (EAGAIN); otherwise the deadline ran out (ETIMEDOUT). */
     static OpError wouldBlock(double timeout, String context) {
-        return timeout == 0 ? new OpError("EAGAIN", context + ": would block")
+        // java.nio says "nothing now" with a count of 0 or a null, not with an errno
+        return timeout == 0 ? OpError.supplied("EAGAIN", context + ": would block (nothing done, no errno)")
                             : new OpError("ETIMEDOUT", context + ": timed out after " + timeout + " s");
     }
 }

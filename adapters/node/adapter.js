@@ -14,8 +14,8 @@
 'use strict';
 
 const readline = require('readline');
-const { OpError, bad, unsupported, errorCode } = require('./lib/errors');
-const { TYPES } = require('./lib/args');
+const { bad, unsupported, errorName } = require('./lib/errors');
+const { TYPES, parseRequest, Fraction } = require('./lib/args');
 const { closeAll } = require('./lib/close');
 const { settle } = require('./lib/wait');
 
@@ -35,11 +35,12 @@ const ops = Object.assign(
 async function handle(line) {
   let request;
   try {
-    request = JSON.parse(line);
+    request = parseRequest(line); // a number written as a fraction stays one (args.js)
   } catch (err) {
     return { id: null, ok: false, error: { code: 'BADREQUEST', message: 'not JSON' } };
   }
-  const id = request !== null && typeof request === 'object' ? request.id : null;
+  let id = request !== null && typeof request === 'object' ? request.id : null;
+  if (id instanceof Fraction) id = id.value;
   try {
     if (request === null || typeof request !== 'object' || Array.isArray(request) || typeof request.op !== 'string') {
       throw bad("a request is an object with a string 'op'");
@@ -57,9 +58,11 @@ async function handle(line) {
     const result = await op(args);
     return { id, ok: true, result };
   } catch (err) {
-    const code = err instanceof OpError ? err.code : errorCode(err);
-    if (!(err instanceof OpError)) process.stderr.write(`node adapter: ${err && err.stack}\n`);
-    return { id, ok: false, error: { code, message: String((err && err.message) || code) } };
+    const { code, supplied } = errorName(err);
+    if (!(err && err.supplied !== undefined)) process.stderr.write(`node adapter: ${err && err.stack}\n`);
+    const error = { code, message: String((err && err.message) || code) };
+    if (supplied) error.supplied = true;
+    return { id, ok: false, error };
   }
 }
 

@@ -3,7 +3,7 @@
 'use strict';
 
 const net = require('net');
-const { OpError, asOpError } = require('./errors');
+const { OpError, supply, asOpError } = require('./errors');
 const { lookup } = require('./handles');
 
 // A numeric host valid for the family and a port in range; never resolves names.
@@ -21,10 +21,11 @@ const ops = {};
 
 ops['addr.local'] = (args) => {
   const state = lookup(args);
-  if (state.kind === 'serve') return state.local; // an echo server of serve.start
+  // an echo server of serve.start: the address it reported when it started, kept
+  if (state.kind === 'serve') return { ...state.local, emulated: ['host', 'port'] };
   if (state.kind === 'server') {
     const a = state.server.address();
-    if (!a) throw new OpError('EBADF', 'getsockname: listener closed');
+    if (!a) throw supply('EBADF', 'getsockname: listener closed (server.address() is null)');
     return address(a.address, a.port);
   }
   if (state.kind === 'udp') {
@@ -36,7 +37,7 @@ ops['addr.local'] = (args) => {
     }
   }
   const sock = state.sock;
-  if (sock.localAddress === undefined) throw new OpError('EINVAL', 'getsockname: Node reports no local address');
+  if (sock.localAddress === undefined) throw supply('EINVAL', 'getsockname: Node reports no local address');
   return address(sock.localAddress, sock.localPort);
 };
 
@@ -54,7 +55,7 @@ ops['addr.peer'] = (args) => {
     }
   }
   const sock = state.sock;
-  if (sock.remoteAddress === undefined) throw new OpError('ENOTCONN', 'getpeername: not connected');
+  if (sock.remoteAddress === undefined) throw supply('ENOTCONN', 'getpeername: not connected (remoteAddress is undefined)');
   return address(sock.remoteAddress, sock.remotePort);
 };
 

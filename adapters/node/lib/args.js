@@ -9,12 +9,48 @@ const DEFAULT_TIMEOUT = 5;
 
 const MISSING = Symbol('missing');
 
+// A number the request wrote as a fraction or with an exponent (5.0, 5e0). JSON.parse makes
+// 5.0 the integer 5, but the protocol (1.3, §2.1) calls `port: 5.0` malformed: parseRequest
+// keeps such numbers as a Fraction, which is a number but never an integer.
+class Fraction {
+  constructor(value) {
+    this.value = value;
+  }
+}
+const FRACTION_TAG = '\u0000fraction:';
+
+// JSON.parse, with every number literal outside strings that has a '.', 'e' or 'E' turned
+// into a Fraction (it crosses JSON.parse as a tagged string, revived below).
+function parseRequest(line) {
+  let text = '';
+  let i = 0;
+  while (i < line.length) {
+    const c = line[i];
+    if (c === '"') {
+      let j = i + 1;
+      while (j < line.length && line[j] !== '"') j += line[j] === '\\' ? 2 : 1;
+      text += line.slice(i, j + 1);
+      i = j + 1;
+    } else if (c === '-' || (c >= '0' && c <= '9')) {
+      const token = /^-?[0-9]+(?:\.[0-9]*)?(?:[eE][+-]?[0-9]+)?/.exec(line.slice(i));
+      const literal = token ? token[0] : c;
+      text += /[.eE]/.test(literal) ? JSON.stringify(FRACTION_TAG + literal) : literal;
+      i += literal.length;
+    } else {
+      text += c;
+      i += 1;
+    }
+  }
+  return JSON.parse(text, (key, value) => (typeof value === 'string' && value.startsWith(FRACTION_TAG)
+    ? new Fraction(Number(value.slice(FRACTION_TAG.length))) : value));
+}
+
 function isInt(v) {
   return typeof v === 'number' && Number.isInteger(v);
 }
 const TYPES = {
   int: isInt,
-  number: (v) => typeof v === 'number' && Number.isFinite(v),
+  number: (v) => (typeof v === 'number' || v instanceof Fraction) && Number.isFinite(Number(v instanceof Fraction ? v.value : v)),
   str: (v) => typeof v === 'string',
   bool: (v) => typeof v === 'boolean',
   dict: (v) => v !== null && typeof v === 'object' && !Array.isArray(v),
@@ -27,7 +63,7 @@ function arg(args, name, kind, dflt = MISSING) {
     return dflt;
   }
   if (!TYPES[kind](args[name])) throw bad(`argument ${JSON.stringify(name)} has the wrong type`);
-  return args[name];
+  return args[name] instanceof Fraction ? args[name].value : args[name];
 }
 
 function timeoutArg(args) {
@@ -58,4 +94,4 @@ function intValue(name, value) {
   return value;
 }
 
-module.exports = { TYPES, isInt, arg, timeoutArg, dataArg, familyArg, boolValue, intValue };
+module.exports = { Fraction, parseRequest, TYPES, isInt, arg, timeoutArg, dataArg, familyArg, boolValue, intValue };

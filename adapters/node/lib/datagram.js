@@ -6,7 +6,7 @@
 'use strict';
 
 const dgram = require('dgram');
-const { OpError, bad, unsupported, asOpError } = require('./errors');
+const { bad, unsupported, supply, asOpError } = require('./errors');
 const { arg, timeoutArg, dataArg, familyArg, boolValue, intValue } = require('./args');
 const { checkAddress, address } = require('./address');
 const { register, lookup } = require('./handles');
@@ -74,7 +74,7 @@ ops['udp.bind'] = async (args) => {
 };
 
 function udpOf(state, context) {
-  if (state.kind !== 'udp') throw new OpError('EOPNOTSUPP', `${context}: not a datagram socket`);
+  if (state.kind !== 'udp') throw supply('EOPNOTSUPP', `${context}: not a datagram socket`);
   return state;
 }
 
@@ -118,7 +118,7 @@ ops['udp.sendto'] = async (args) => {
         }
         // dgram.send without a port on an unconnected socket: Node refuses it itself
         // (ERR_SOCKET_BAD_PORT); the closest errno is EDESTADDRREQ.
-        if (!connected) throw new OpError('EDESTADDRREQ', 'send: no destination and not connected');
+        if (!connected) throw supply('EDESTADDRREQ', 'send: no destination and not connected');
         state.sock.send(data, done);
       } else {
         state.sock.send(data, port, host, done);
@@ -129,12 +129,17 @@ ops['udp.sendto'] = async (args) => {
   });
   let timer;
   const timedOut = new Promise((resolve, reject) => {
-    timer = setTimeout(() => reject(new OpError(timeout === 0 ? 'EAGAIN' : 'ETIMEDOUT', 'send: timed out')),
-      timerDelay(timeout));
+    // dgram.send has no "no room" answer: a send the kernel cannot take now waits in libuv's
+    // queue, and leaves later even after this answer (Node cannot withdraw it).
+    timer = setTimeout(() => reject(timeout === 0
+      ? supply('EAGAIN', 'send: not sent at once (the datagram stays queued in libuv)')
+      : new OpError('ETIMEDOUT', `send: timed out after ${timeout} s (the datagram stays queued in libuv)`)),
+    timerDelay(timeout));
   });
   try {
     const bytes = await Promise.race([sending, timedOut]);
-    return { sent: typeof bytes === 'number' ? bytes : data.length };
+    if (typeof bytes === 'number') return { sent: bytes };
+    return { sent: data.length, emulated: ['sent'] }; // the callback gave no count
   } finally {
     clearTimeout(timer);
   }
@@ -143,7 +148,7 @@ ops['udp.sendto'] = async (args) => {
 ops['udp.recvfrom'] = async (args) => {
   const state = udpOf(lookup(args), 'recvfrom');
   const max = arg(args, 'max', 'int');
-  if (max < 0) throw bad('max must be >= 0');
+  if (max < 1) throw bad('max must be >= 1');
   const timeout = timeoutArg(args);
   const { msg, peer } = await waitFor(state, timeout, () => {
     if (state.messages.length) return state.messages.shift();
@@ -154,7 +159,10 @@ ops['udp.recvfrom'] = async (args) => {
     }
     return undefined;
   }, 'recvfrom');
-  return { data: msg.subarray(0, max).toString('base64'), peer, truncated: msg.length > max };
+  // dgram delivers each message whole: the adapter cuts it to max and says whether it did
+  return {
+    data: msg.subarray(0, max).toString('base64'), peer, truncated: msg.length > max, emulated: ['truncated'],
+  };
 };
 
 module.exports = { ops };

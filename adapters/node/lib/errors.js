@@ -6,11 +6,14 @@
 'use strict';
 
 class OpError extends Error {
-  constructor(code, message) {
+  // supplied: the adapter chose the errno name, Node reported none (protocol 1.3, §2.2)
+  constructor(code, message, supplied = false) {
     super(message || code);
     this.code = code;
+    this.supplied = supplied;
   }
 }
+const supply = (code, message) => new OpError(code, message, true);
 const bad = (message) => new OpError('BADREQUEST', message);
 const unsupported = (message) => new OpError('UNSUPPORTED', message);
 
@@ -28,21 +31,25 @@ const NODE_CODES = {
   ERR_SOCKET_DGRAM_NOT_RUNNING: 'EBADF',
 };
 
-function errorCode(err) {
-  if (err instanceof OpError) return err.code;
+// The errno name for a Node error, and whether the adapter chose it: an E* code is Node's
+// own (libuv's errno, or a name Node gave itself); ERR_* codes and anything else are not.
+function errorName(err) {
+  if (err instanceof OpError) return { code: err.code, supplied: err.supplied };
   const code = err && err.code;
   if (typeof code === 'string') {
-    if (/^E[A-Z0-9]+$/.test(code)) return CANONICAL[code] || code;
-    if (NODE_CODES[code]) return NODE_CODES[code];
+    if (/^E[A-Z0-9]+$/.test(code)) return { code: CANONICAL[code] || code, supplied: false };
+    if (NODE_CODES[code]) return { code: NODE_CODES[code], supplied: true };
   }
   process.stderr.write(`node adapter: unmapped error ${code}: ${err && err.message}\n`);
-  return 'EINVAL';
+  return { code: 'EINVAL', supplied: true };
 }
+
+const errorCode = (err) => errorName(err).code;
 
 function asOpError(err, context) {
   if (err instanceof OpError) return err;
-  const code = errorCode(err);
-  return new OpError(code, `${context}: ${err && err.message} (${err && err.code})`);
+  const { code, supplied } = errorName(err);
+  return new OpError(code, `${context}: ${err && err.message} (${err && err.code})`, supplied);
 }
 
-module.exports = { OpError, bad, unsupported, errorCode, asOpError };
+module.exports = { OpError, bad, unsupported, supply, errorCode, errorName, asOpError };

@@ -4,7 +4,7 @@
 
 const os = require('os');
 
-const PROTOCOL = '1.2';
+const PROTOCOL = '1.3';
 
 function ipv6Loopback() {
   for (const addrs of Object.values(os.networkInterfaces())) {

@@ -3,7 +3,7 @@
 'use strict';
 
 const net = require('net');
-const { OpError, unsupported, asOpError } = require('./errors');
+const { supply, unsupported, asOpError } = require('./errors');
 const { arg, timeoutArg, familyArg, boolValue } = require('./args');
 const { checkAddress, address } = require('./address');
 const { register, lookup } = require('./handles');
@@ -59,7 +59,7 @@ ops['tcp.listen'] = async (args) => {
 ops['tcp.accept'] = async (args) => {
   const state = lookup(args);
   const timeout = timeoutArg(args);
-  if (state.kind !== 'server') throw new OpError('EINVAL', 'accept: not a listener');
+  if (state.kind !== 'server') throw supply('EINVAL', 'accept: not a listener');
   const conn = await waitFor(state, timeout, () => {
     if (state.pending.length) return state.pending.shift();
     if (state.error) throw asOpError(state.error, 'accept');

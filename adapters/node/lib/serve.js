@@ -18,7 +18,7 @@
 
 const net = require('net');
 const dgram = require('dgram');
-const { OpError, bad, asOpError } = require('./errors');
+const { bad, supply, asOpError } = require('./errors');
 const { arg, familyArg } = require('./args');
 const { checkAddress, address } = require('./address');
 const { register, lookup, forget } = require('./handles');
@@ -125,7 +125,7 @@ ops['serve.start'] = async (args) => {
 
 ops['serve.stop'] = async (args) => {
   const state = lookup(args);
-  if (state.kind !== 'serve') throw new OpError('EINVAL', 'serve.stop: not a server started by serve.start');
+  if (state.kind !== 'serve') throw supply('EINVAL', 'serve.stop: not a server started by serve.start');
   forget(args.handle);
   const { closed, sessions } = state.stop();
   let timer;

@@ -7,7 +7,7 @@
 'use strict';
 
 const net = require('net');
-const { OpError, bad, unsupported, asOpError } = require('./errors');
+const { OpError, bad, unsupported, supply, asOpError } = require('./errors');
 const { arg, timeoutArg, dataArg, familyArg, boolValue } = require('./args');
 const { checkAddress, address } = require('./address');
 const { register, lookup } = require('./handles');
@@ -47,8 +47,9 @@ ops['tcp.connect'] = async (args) => {
   sock.once('connect', () => notify(state));
   sock.connect(connectOptions);
   try {
-    if (timeout === 0) throw new OpError('EINPROGRESS', 'connect: in progress (Node connects asynchronously)');
-    await waitFor(state, timeout, attempt, 'connect');
+    // timeout 0: Node connects asynchronously; one turn of the loop shows a connect that
+    // completed or failed at once, else EINPROGRESS (supplied: Node has no such answer).
+    await waitFor(state, timeout, attempt, 'connect', 'EINPROGRESS');
   } catch (err) {
     sock.destroy();
     throw err;
@@ -65,7 +66,7 @@ ops['tcp.connect'] = async (args) => {
 function connectionOf(state, context) {
   if (state.kind === 'conn') return state;
   if (state.kind === 'server') throw new OpError('UNSUPPORTED', `${context}: a net.Server is not a connection`);
-  throw new OpError('EOPNOTSUPP', `${context}: not a stream socket`);
+  throw supply('EOPNOTSUPP', `${context}: not a stream socket`);
 }
 
 ops['stream.send'] = async (args) => {

@@ -5,7 +5,7 @@
 
 'use strict';
 
-const { OpError } = require('./errors');
+const { OpError, supply } = require('./errors');
 
 const MAX_TIMER_MS = 2147483647;
 
@@ -64,7 +64,8 @@ async function attemptAfterPoll(attempt, context, wouldBlock) {
   await settle();
   const result = attempt();
   if (result !== undefined) return result;
-  throw new OpError(wouldBlock, `${context}: would block`);
+  // Node's events brought nothing in a loop turn: the name is the adapter's, not an errno
+  throw supply(wouldBlock, `${context}: would block (nothing arrived in one turn of the event loop)`);
 }
 
 module.exports = { timerDelay, notify, waitFor, settle };

@@ -1,4 +1,4 @@
-"""The asyncio adapter: protocol 1.2 over Python's asyncio streams and datagram transports.
+"""The asyncio adapter: protocol 1.3 over Python's asyncio streams and datagram transports.
 
 In-process (``--target asyncio``): the suite calls ``handle(request)`` on its own thread; every
 operation runs as a coroutine on an event loop of this adapter's own thread, the way an
@@ -24,7 +24,7 @@ from typing import Any
 
 from .addresses import address_of, family_of, ipv6_loopback_usable, numeric_sockaddr
 from .echo import TcpEcho, UdpEcho
-from .errors import OpError, from_oserror
+from .errors import OpError, from_oserror, supply
 from .handles import (
     Datagram,
     DatagramQueue,
@@ -37,7 +37,7 @@ from .handles import (
     transport_of,
 )
 from .options import NAMES as OPTION_NAMES
-from .options import get_option, prepared_socket, set_option
+from .options import get_option, linger_off, prepared_socket, set_option
 from .waits import within
 from .wire import (
     BADREQUEST,
@@ -93,7 +93,7 @@ class AsyncioAdapter:
             args = Args(request.get("args"))
             return {"id": request_id, "ok": True, "result": await getattr(self, name)(args)}
         except OpError as exc:
-            return error_response(request_id, exc.code, exc.message)
+            return error_response(request_id, exc.code, exc.message, exc.supplied)
         except BadRequest as exc:
             return error_response(request_id, BADREQUEST, str(exc))
 
@@ -117,7 +117,7 @@ class AsyncioAdapter:
             stream_op_on_listener = isinstance(thing, Listener) and kind is Stream
             if stream_op_on_listener:
                 raise OpError(UNSUPPORTED, "an asyncio.Server has no read, write or peer")
-            raise OpError("EOPNOTSUPP", f"asyncio has no such operation on a {type(thing).__name__.lower()}")
+            raise supply("EOPNOTSUPP", f"asyncio has no such operation on a {type(thing).__name__.lower()}")
         return thing
 
     # -- session ------------------------------------------------------------------------------
@@ -130,6 +130,8 @@ class AsyncioAdapter:
     async def op_reset(self, args: Args) -> dict:
         things, self._handles = list(self._handles.values()), {}
         for thing in things:
+            if isinstance(thing, Stream):  # never wait, never RST (§5): linger off first
+                linger_off(socket_of(thing))
             close_handle(thing, abort=True)
         for thing in things:  # echo servers: their session tasks end before the answer
             if isinstance(thing, Echo):
@@ -169,7 +171,7 @@ class AsyncioAdapter:
         handle = args.get("handle", int)
         echo = self._get(args, object)
         if not isinstance(echo, Echo):
-            raise OpError("EINVAL", "serve.stop: not a server started by serve.start")
+            raise supply("EINVAL", "serve.stop: not a server started by serve.start")
         del self._handles[handle]
         return await echo.server.stop()
 
@@ -235,14 +237,14 @@ class AsyncioAdapter:
             return {"sent": 0}
         transport = stream.writer.transport
         if timeout == 0 and transport.get_write_buffer_size() > transport.get_write_buffer_limits()[1]:
-            raise OpError("EAGAIN", "send: asyncio's write buffer is above its high-water mark")
+            raise supply("EAGAIN", "send: asyncio's write buffer is above its high-water mark")
         # The asyncio idiom is write() then drain(); drain first, so that bytes this answer
         # reports as sent were really taken (docs/protocol.md §6: buffered writes).
         await within(stream.writer.drain(), timeout, "send")
         try:
             stream.writer.write(data)
         except RuntimeError as exc:  # write() after write_eof(): asyncio refuses before any syscall
-            raise OpError("EPIPE", f"send: asyncio refused the write: {exc}") from None
+            raise supply("EPIPE", f"send: asyncio refused the write: {exc}") from None
         return {"sent": len(data)}
 
     async def op_stream_recv(self, args: Args) -> dict:
@@ -304,27 +306,31 @@ class AsyncioAdapter:
         address = None if host is None else numeric_sockaddr(datagram.family, host, args.get("port", int))
         try:
             datagram.transport.sendto(data, address)  # errors arrive later, through error_received
-        except (OSError, ValueError) as exc:
-            raise OpError("EDESTADDRREQ" if address is None else "EINVAL", f"sendto: {exc}") from None
+        except OSError as exc:
+            raise from_oserror(exc, "sendto") from None
+        except ValueError as exc:  # asyncio's own check, before any system call
+            raise supply("EDESTADDRREQ" if address is None else "EINVAL", f"sendto: {exc}") from None
         return {"sent": len(data)}
 
     async def op_udp_recvfrom(self, args: Args) -> dict:
         datagram = self._get(args, Datagram)
         size = args.get("max", int)
-        if size < 0:
-            raise BadRequest("max must be >= 0")
+        if size < 1:
+            raise BadRequest("max must be >= 1")
         item = await within(datagram.protocol.items.get(), args.timeout(), "recvfrom")
         if isinstance(item, OSError):
             raise from_oserror(item, "recvfrom (reported by error_received)")
         data, sender = item
-        return {"data": encode_bytes(data[:size]), "peer": address_of(sender), "truncated": len(data) > size}
+        # datagram_received hands over each datagram whole: the adapter cuts it to max
+        return {"data": encode_bytes(data[:size]), "peer": address_of(sender), "truncated": len(data) > size,
+                "emulated": ["truncated"]}
 
     # -- addresses and options ------------------------------------------------------------------
 
     async def op_addr_local(self, args: Args) -> dict:
         thing = self._get(args, object)
-        if isinstance(thing, Echo):
-            return address_of(thing.local)
+        if isinstance(thing, Echo):  # the address the server reported when it started, kept
+            return {**address_of(thing.local), "emulated": ["host", "port"]}
         if isinstance(thing, Listener):
             return address_of(thing.server.sockets[0].getsockname())
         return address_of(transport_of(thing).get_extra_info("sockname"))
@@ -335,7 +341,7 @@ class AsyncioAdapter:
             raise OpError(UNSUPPORTED, "an asyncio.Server has no peer")
         peer = transport_of(thing).get_extra_info("peername")
         if peer is None:
-            raise OpError("ENOTCONN", "getpeername: not connected")
+            raise supply("ENOTCONN", "getpeername: not connected (asyncio's peername is None)")
         return address_of(peer)
 
     async def op_opt_set(self, args: Args) -> dict:

@@ -100,3 +100,13 @@ def prepared_socket(family: int, kind: int, options: dict) -> socket.socket | No
         sock.close()
         raise
     return sock
+
+
+def linger_off(sock: Any) -> None:
+    """reset (docs/protocol.md §5) never waits and never resets: SO_LINGER off before the close
+    (a linger on would make close(2) wait for unsent data, or at zero send RST). Through the
+    transport's socket, as opt.set does; a socket already closed is left as it is."""
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, _LINGER.pack(0, 0))
+    except (OSError, AttributeError):
+        pass

@@ -7,7 +7,7 @@ from collections.abc import Awaitable
 from contextlib import suppress
 from typing import Any
 
-from .errors import OpError, from_oserror
+from .errors import OpError, from_oserror, supply
 
 
 async def within(awaitable: Awaitable, timeout: float, context: str, zero_code: str = "EAGAIN") -> Any:
@@ -19,8 +19,8 @@ async def within(awaitable: Awaitable, timeout: float, context: str, zero_code: 
         task.cancel()
         with suppress(asyncio.CancelledError, Exception):
             await task
-        if timeout == 0:
-            raise OpError(zero_code, f"{context}: would block")
+        if timeout == 0:  # asyncio has no "would block": not done in one turn of the loop
+            raise supply(zero_code, f"{context}: would block (not done in one turn of the loop)")
         raise OpError("ETIMEDOUT", f"{context}: timed out after {timeout:g} s")
     try:
         return await task

@@ -10,7 +10,7 @@ import base64
 import binascii
 from typing import Any
 
-PROTOCOL_VERSION = "1.2"
+PROTOCOL_VERSION = "1.3"
 DEFAULT_TIMEOUT = 5.0
 BADREQUEST = "BADREQUEST"
 UNSUPPORTED = "UNSUPPORTED"
@@ -66,5 +66,9 @@ def operation_table(cls: type) -> dict[str, str]:
     return {name[3:].replace("_", ".", 1): name for name in dir(cls) if name.startswith("op_")}
 
 
-def error_response(request_id: Any, code: str, message: str) -> dict:
-    return {"id": request_id, "ok": False, "error": {"code": code, "message": message}}
+def error_response(request_id: Any, code: str, message: str, supplied: bool = False) -> dict:
+    """``supplied``: the adapter chose the errno name, asyncio reported none (protocol 1.3, §2.2)."""
+    error = {"code": code, "message": message}
+    if supplied:
+        error["supplied"] = True
+    return {"id": request_id, "ok": False, "error": error}

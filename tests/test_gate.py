@@ -37,6 +37,7 @@ def write(tmp_path: Path, text: str) -> Path:
     ('[[known]]\nbehaviour = "TCP-STREAM-001"\nreason = "x"\nversion = "3.13"\n', "version '3.13' is not a version range"),
     ('[[known]]\nbehaviour = "TCP-STREAM-001"\nreason = "x"\n[[known]]\nbehaviour = "TCP-STREAM-001"\nreason = "y"\n',
      "listed twice"),
+    ('[[known]]\nbehaviour = "TCP-STREAM-001"\nreason = "x"\nflaky = "yes"\n', "flaky must be true or false"),
     ('[[known]\n', "not valid TOML"),
     ('[known]\nbehaviour = "TCP-STREAM-001"\n', "expected a table"),
     ('[[divergence]]\nbehaviour = "TCP-STREAM-001"\n', "entries go in [[known]]"),

@@ -26,9 +26,10 @@ handles = itertools.count(1)  # handles are never reused
 
 
 class Failure(Exception):
-    def __init__(self, code, message=""):
+    def __init__(self, code, message="", supplied=False):
         super().__init__(message)
         self.code = code
+        self.supplied = supplied  # the adapter chose the errno name: the library gave none
 
 
 def arg(args, name, kind, default=None):
@@ -45,6 +46,25 @@ def lookup(args):
         raise Failure("EBADF", "no such handle") from None
 
 
+def sockaddr(args, family, port_default=None):
+    """A numeric host of the family and a port in range: EINVAL otherwise, never a name lookup."""
+    host, port = arg(args, "host", str), arg(args, "port", int, port_default)
+    if not 0 <= port <= 65535:
+        raise Failure("EINVAL", f"port out of range: {port}")
+    try:
+        socket.inet_pton(family, host)
+    except OSError:
+        raise Failure("EINVAL", f"not a numeric address of the family: {host!r}") from None
+    return host, port
+
+
+def timeout_of(args):
+    timeout = arg(args, "timeout", (int, float), 5)
+    if timeout < 0:
+        raise Failure("BADREQUEST", "timeout must be >= 0")
+    return timeout
+
+
 def address(pair):
     return {"host": pair[0], "port": pair[1]}
 
@@ -57,7 +77,7 @@ def register(sock):
 
 def wait(sock, events, args, attempt):
     """Attempt first; wait for readiness only if the operation would block."""
-    timeout = arg(args, "timeout", (int, float), 5)
+    timeout = timeout_of(args)
     deadline = time.monotonic() + timeout
     poller = select.poll()
     poller.register(sock, events)
@@ -72,8 +92,12 @@ def wait(sock, events, args, attempt):
                 raise Failure("ETIMEDOUT", "timed out") from None
 
 
-def new_socket(args):
-    sock = socket.socket(FAMILIES.get(arg(args, "family", str)) or fail("BADREQUEST", "unknown family"))
+def family_of(args):
+    return FAMILIES.get(arg(args, "family", str)) or fail("BADREQUEST", "unknown family")
+
+
+def new_socket(family):
+    sock = socket.socket(family)
     sock.setblocking(False)
     return sock
 
@@ -83,7 +107,7 @@ def fail(code, message):
 
 
 def op_hello(args):
-    return {"protocol": "1.2", "implementation": "minimal-example", "version": "1.0", "language": "python",
+    return {"protocol": "1.3", "implementation": "minimal-example", "version": "1.0", "language": "python",
             "features": ["tcp", "ipv4", "ipv6"]}
 
 
@@ -101,10 +125,12 @@ def op_close(args):
 
 
 def op_tcp_listen(args):
-    sock = new_socket(args)
+    family = family_of(args)
+    where, backlog = sockaddr(args, family, 0), arg(args, "backlog", int, 128)
+    sock = new_socket(family)
     try:
-        sock.bind((arg(args, "host", str), arg(args, "port", int, 0)))
-        sock.listen(arg(args, "backlog", int, 128))
+        sock.bind(where)
+        sock.listen(backlog)
     except BaseException:
         sock.close()
         raise
@@ -112,11 +138,12 @@ def op_tcp_listen(args):
 
 
 def op_tcp_connect(args):
-    sock = new_socket(args)
+    family = family_of(args)
+    where, timeout = sockaddr(args, family), timeout_of(args)
+    sock = new_socket(family)
     try:
-        code = sock.connect_ex((arg(args, "host", str), arg(args, "port", int)))
+        code = sock.connect_ex(where)
         if code == errno.EINPROGRESS:  # non-blocking: the handshake goes on; wait until writable
-            timeout = arg(args, "timeout", (int, float), 5)
             if not select.select([], [sock], [], timeout)[1]:
                 raise Failure("ETIMEDOUT" if timeout else "EINPROGRESS", "connect did not complete")
             code = sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
@@ -147,6 +174,8 @@ def op_stream_send(args):
 def op_stream_recv(args):
     sock = lookup(args)
     size = arg(args, "max", int)
+    if size < 1:
+        raise Failure("BADREQUEST", "max must be >= 1")  # zero bytes would read as end of stream
     return {"data": base64.b64encode(wait(sock, select.POLLIN, args, lambda: sock.recv(size))).decode()}
 
 
@@ -170,10 +199,14 @@ def answer(request):
         args = request.get("args") or {}
         return {"id": request_id, "ok": True, "result": operation(args)}
     except Failure as exc:
-        return {"id": request_id, "ok": False, "error": {"code": exc.code, "message": str(exc)}}
-    except OSError as exc:
-        name = errno.errorcode.get(exc.errno, "EIO")
-        return {"id": request_id, "ok": False, "error": {"code": name, "message": str(exc)}}
+        code, message, supplied = exc.code, str(exc), exc.supplied
+    except OSError as exc:  # the kernel's errno; an OSError without one gets a name we chose
+        name = errno.errorcode.get(exc.errno)
+        code, message, supplied = name or "EIO", str(exc), name is None
+    error = {"code": code, "message": message}
+    if supplied:  # protocol 1.3: say when the name is ours, not the library's
+        error["supplied"] = True
+    return {"id": request_id, "ok": False, "error": error}
 
 
 def main():

@@ -96,3 +96,15 @@ def test_an_error_name_the_adapter_supplied_is_shown_as_such():
     assert verdict.grade == "pass"
     assert "error name ECONNREFUSED supplied by the adapter" in verdict.headline, verdict.headline
     assert any("ECONNREFUSED (name supplied by the adapter)" in line for line in verdict.target_trace.lines())
+
+
+def test_a_value_judged_by_its_rule_may_differ_and_the_comparison_goes_on():
+    reference, target = Trace(), Trace()
+    reference.add_check("buffer read back", 65536, True, "at least 32768", by_rule=True)
+    reference.add_check("then", "x", True, "rule")
+    target.add_check("buffer read back", 32768, True, "at least 32768", by_rule=True)
+    target.add_check("then", "y", True, "rule")
+    verdict = grade(target, reference, "t", "rule")
+    assert verdict.grade == "fail" and verdict.first_check == "then", verdict.headline
+    target.entries[-1].value = "x"
+    assert grade(target, reference, "t", "rule").grade == "divergent"

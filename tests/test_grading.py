@@ -108,3 +108,10 @@ def test_a_value_judged_by_its_rule_may_differ_and_the_comparison_goes_on():
     assert verdict.grade == "fail" and verdict.first_check == "then", verdict.headline
     target.entries[-1].value = "x"
     assert grade(target, reference, "t", "rule").grade == "divergent"
+
+
+def test_a_declared_option_answered_unsupported_on_a_socket_it_does_not_apply_to_fails_adapter_009():
+    from tests.conftest import grade_cases
+    from tests.faulty.protocol_faults import MisfitOptionUnsupported
+    (_, verdict), = grade_cases("ADAPTER-009", MisfitOptionUnsupported)
+    assert verdict.grade == "fail" and "opt.v6only: opt.get on a tcp connection it does not apply to" in verdict.report

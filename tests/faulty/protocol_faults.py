@@ -376,6 +376,33 @@ class FamilyFromTheHost(ReferenceAdapter):
         return super().op_tcp_listen(args)
 
 
+def _zero_timeout_times_out(op_name: str, doc: str):
+    """A fault whose ``op_name`` treats timeout 0 as a timed wait that ran out (ETIMEDOUT)."""
+    def operation(self, args: Args) -> dict:
+        if args.raw.get("timeout") == 0:
+            raise OpError("ETIMEDOUT", f"{op_name}: timed out after 0 s")
+        return getattr(ReferenceAdapter, op_name)(self, args)
+    return type(doc.split()[0], (ReferenceAdapter,), {op_name: operation, "__doc__": doc})
+
+
+ConnectZeroTimeoutTimesOut = _zero_timeout_times_out(
+    "op_tcp_connect", "ConnectZeroTimeoutTimesOut: a connect with timeout 0 answers ETIMEDOUT, not EINPROGRESS.")
+AcceptZeroTimeoutTimesOut = _zero_timeout_times_out(
+    "op_tcp_accept", "AcceptZeroTimeoutTimesOut: an accept with timeout 0 answers ETIMEDOUT, not EAGAIN.")
+RecvZeroTimeoutTimesOut = _zero_timeout_times_out(
+    "op_stream_recv", "RecvZeroTimeoutTimesOut: a receive with timeout 0 answers ETIMEDOUT, not EAGAIN.")
+RecvfromZeroTimeoutTimesOut = _zero_timeout_times_out(
+    "op_udp_recvfrom", "RecvfromZeroTimeoutTimesOut: a datagram receive with timeout 0 answers ETIMEDOUT.")
+
+
+class MisfitOptionUnsupported(ReferenceAdapter):
+    """Answers UNSUPPORTED for a declared option on a socket it does not apply to (v6only on IPv4)."""
+    def op_opt_get(self, args: Args) -> dict:
+        if args.get("name", str) == "v6only" and self._socket(args).family == socket.AF_INET:
+            raise OpError(UNSUPPORTED, "v6only applies to IPv6 sockets only")
+        return super().op_opt_get(args)
+
+
 class DeclaresShutdownButNotRead(ReferenceAdapter):
     """Declares stream.shutdown (every how) but answers UNSUPPORTED to shutting the read side."""
     def op_stream_shutdown(self, args: Args) -> dict:
@@ -444,6 +471,12 @@ PROOFS: dict[str, dict] = {
         'tcp.listen on port #': PortRangeIsBadRequest,
         'tcp.listen on a host name': ResolvesNames,
         'tcp.listen on an address of the other family': FamilyFromTheHost,
+    },
+    'ADAPTER-012': {
+        'tcp.connect with timeout #': ConnectZeroTimeoutTimesOut,
+        'tcp.accept with timeout # and nothing pending': AcceptZeroTimeoutTimesOut,
+        'stream.recv with timeout # and nothing arrived': RecvZeroTimeoutTimesOut,
+        'udp.recvfrom with timeout # and nothing arrived': RecvfromZeroTimeoutTimesOut,
     },
     'ADAPTER-010': {
         'requests of declared features answered UNSUPPORTED or BADREQUEST': DeclaresShutdownButNotRead,

@@ -118,6 +118,8 @@ def walk_nonblocking(walk: FeatureWalk) -> None:
         result = walk.ask("nonblocking", "tcp.listen", family=walk.family, host=walk.host, port=0, options={})
         if result:
             walk.ask("nonblocking", "tcp.accept", handle=result["handle"], timeout=0)
+            walk.ask("nonblocking", "tcp.connect", family=walk.family, host=walk.host,
+                     port=result["local"]["port"], timeout=0)
         handle, _ = walk.connection("nonblocking")
         if handle is not None:
             walk.ask("nonblocking", "stream.recv", handle=handle, max=16, timeout=0)
@@ -187,3 +189,22 @@ def test_every_operation_of_every_declared_feature_is_performed(run):
         for feature in sorted(declared & set(WALKS)):
             WALKS[feature](walk)
     run.check("requests of declared features answered UNSUPPORTED or BADREQUEST", walk.slips, equals=[])
+
+
+@behaviour("ADAPTER-012", **ADAPTER_CASES)
+def test_timeout_zero_answers_at_once(run):
+    """timeout 0 (§4): what is ready now, else EAGAIN; a connect not established at once is
+    EINPROGRESS (and the adapter abandons it)."""
+    listener = run.server.tcp_listen(run.family, run.host)
+    code, _ = run.client.exchange("tcp.connect", family=run.family, host=run.host, port=listener.local.port,
+                                  timeout=0)
+    run.check("tcp.connect with timeout 0", code, allowed=("ok", "EINPROGRESS"))
+    own = run.client.tcp_listen(run.family, run.host)
+    code, _ = run.client.exchange("tcp.accept", handle=own.handle, timeout=0)
+    run.check("tcp.accept with timeout 0 and nothing pending", code, equals="EAGAIN")
+    connection = run.client.tcp_connect(run.family, run.addr(listener.local.port))
+    code, _ = run.client.exchange("stream.recv", handle=connection.handle, max=16, timeout=0)
+    run.check("stream.recv with timeout 0 and nothing arrived", code, equals="EAGAIN")
+    datagrams = run.client.udp_bind(run.family, run.host)
+    code, _ = run.client.exchange("udp.recvfrom", handle=datagrams.handle, max=16, timeout=0)
+    run.check("udp.recvfrom with timeout 0 and nothing arrived", code, equals="EAGAIN")

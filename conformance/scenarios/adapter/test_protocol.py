@@ -228,7 +228,8 @@ class _SocketOpener:
         return self._open[kind]
 
     def _make(self, kind: str) -> tuple[str, int | None]:
-        run, family = self.run, ("ipv6" if "(ipv6)" in kind else _a_family(self.features))
+        run = self.run
+        family = "ipv6" if "(ipv6)" in kind else "ipv4" if "(ipv4)" in kind else _a_family(self.features)
         host = "::1" if family == "ipv6" else "127.0.0.1"
         protocol = kind.split()[0]
         if protocol not in self.features or family not in self.features:
@@ -244,8 +245,21 @@ class _SocketOpener:
         return code, result.get("handle")
 
 
+# Where each option does not apply: a declared option there is still performed, and answers
+# the library's or the kernel's error, never UNSUPPORTED (§7, 1.3).
+OPTION_MISFITS = {"v6only": "tcp connection", "nodelay": "udp socket", "keepalive": "udp socket",
+                  "linger": "udp socket"}
+
+
 def _option_failures(run, opener: _SocketOpener, name: str) -> list[str]:
     failures = []
+    misfit = OPTION_MISFITS.get(name)
+    if misfit:
+        code, handle = opener.get(misfit if name != "v6only" else "tcp connection (ipv4)")
+        if code == "ok":
+            code, _ = run.client.exchange("opt.get", handle=handle, name=name)
+            if code in ("UNSUPPORTED", "BADREQUEST"):
+                failures.append(f"opt.{name}: opt.get on a {misfit} it does not apply to: {code}")
     for kind in OPTION_SOCKETS.get(name, ()):
         code, handle = opener.get(kind)
         if code == "not declared":

@@ -188,7 +188,7 @@ def pytest_pyfunc_call(pyfuncitem: pytest.Function) -> bool | None:
     if isinstance(verdict, Flaky):
         _report_flaky(pyfuncitem, spec, case, verdict)
     _record(pyfuncitem, spec, case, verdict.grade, verdict.headline,
-            verdict.report if verdict.grade == "fail" else "", **_case_evidence(verdict, case, target))
+            verdict.report if verdict.grade == "fail" else "", **_case_evidence(verdict, spec, case, target))
     _attach(verdict, case)
     if verdict.grade == "fail":
         # The evidence is the traces, not this plugin's stack: no Python traceback.
@@ -200,7 +200,7 @@ def pytest_pyfunc_call(pyfuncitem: pytest.Function) -> bool | None:
     return True
 
 
-def _case_evidence(verdict: Verdict, case: Case, target) -> dict:
+def _case_evidence(verdict: Verdict, spec: ScenarioSpec, case: Case, target) -> dict:
     """What a case keeps for the report beside its grade: its traces when it did not fail (a
     pass shows what was exercised), what the adapter said it made up (supplied error names,
     emulated results), and what was asked of the target (operation coverage)."""
@@ -212,7 +212,11 @@ def _case_evidence(verdict: Verdict, case: Case, target) -> dict:
     if verdict.adapter_notes:
         kept["adapter_notes"] = verdict.adapter_notes
     info = getattr(target, "known_info", None)
-    kept["coverage"] = verdict.target_trace.coverage(case.seat.split("+"), info.features if info else frozenset())
+    declared = info.features if info else frozenset()
+    seen = verdict.target_trace.coverage(case.seat.split("+"), declared)
+    # The case's own needs were exercised by running it at all (the family ipv4-mapped, say).
+    seen["features"] = sorted(set(seen["features"]) | (spec.needs(case.family) & declared))
+    kept["coverage"] = seen
     if info:
         kept["features"] = sorted(info.features)  # as declared (widened to this version)
     return kept

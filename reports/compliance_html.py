@@ -42,6 +42,7 @@ def render(summary: dict) -> str:
         _gate_section(summary.get("gate")),
         _targets_table(summary, targets),
         _shares_table(summary, targets),
+        _coverage_section(summary, targets),
     ]
     area = None
     for behaviour in summary["behaviours"]:
@@ -133,6 +134,28 @@ def _shares_table(summary: dict, targets: list[str]) -> str:
     return "\n".join(rows)
 
 
+def _coverage_section(summary: dict, targets: list[str]) -> str:
+    """What the run asked of each target, and what each declared but was never asked."""
+    coverage = summary.get("coverage", {})
+    if not coverage:
+        return ""
+    rows = ["<h2 id=coverage>Operation coverage</h2><table class=coverage><tr><th>target</th>"
+            "<th>declared, never exercised by this run</th><th>operations and arguments sent</th></tr>"]
+    for label in targets:
+        seen = coverage.get(label) or {}
+        blind = seen.get("declared_not_exercised", [])
+        operations = seen.get("operations", {})
+        listed = "".join(f"<li><code>{_e(key)}</code> ({count} cases)</li>" for key, count in operations.items())
+        rows.append(f"<tr data-target='{_e(label)}'><td>{_e(label)}</td>"
+                    f"<td class='{'fail' if blind else 'pass'}'>{_e(', '.join(blind)) or 'none'}</td>"
+                    f"<td><details><summary>{len(operations)} kinds of request</summary><ul>{listed}</ul>"
+                    "</details></td></tr>")
+    rows.append("</table><p class=rule>A request counts under its operation and under each argument that "
+                "changes what it does (timeout 0, how, kind, an option's name, bind). A declared feature "
+                "that no case exercised is a blind spot of this run, not a pass.</p>")
+    return "\n".join(rows)
+
+
 def _share(passed: int, applicable: int) -> str:
     if not applicable:
         return "—"
@@ -149,19 +172,29 @@ def _behaviour_row(behaviour: dict, targets: list[str], verdicts: dict, cases: d
              f"{source}</div></td>"]
     for label in targets:
         grade = verdicts.get(label, "not-run")
-        details = "".join(
-            f"<li>{_e(c['family'])}, target as {_e(c['seat'])}: <b>{_e(_LABEL.get(c['grade'], c['grade']))}</b>"
-            + (f" — {_e(c['detail'])}" if c["grade"] != "pass" else "")
-            + (f"<pre class=evidence>{_e(c['evidence'])}</pre>" if c.get("evidence") else "") + "</li>"
-            for c in cases.get((behaviour["id"], label), []))
+        details = "".join(_case_item(c) for c in cases.get((behaviour["id"], label), []))
         own = cases.get((behaviour["id"], label), [])
         inapplicable = sum(c["grade"] == "not-applicable" for c in own)
-        summary = _LABEL[grade] + (f" · {inapplicable}/{len(own)} n/a" if inapplicable and grade != "not-applicable"
-                                   else "")
+        emulated = any(c.get("adapter_notes") for c in own) and grade in ("pass", "divergent")
+        summary = _LABEL[grade] + (" (emulated by the adapter)" if emulated else "") \
+            + (f" · {inapplicable}/{len(own)} n/a" if inapplicable and grade != "not-applicable" else "")
         body = f"<details><summary>{summary}</summary><ul>{details}</ul></details>" if details else summary
         cells.append(f"<td class='grade {grade}' data-target='{_e(label)}' data-verdict='{grade}'>{body}</td>")
     return (f"<tr class=behaviour id='{_e(behaviour['id'])}' data-id='{_e(behaviour['id'])}'>"
             + "".join(cells) + "</tr>")
+
+
+def _case_item(case: dict) -> str:
+    """One case: its grade, why, what the adapter made up, and its evidence or (collapsed) traces."""
+    item = (f"<li>{_e(case['family'])}, target as {_e(case['seat'])}: "
+            f"<b>{_e(_LABEL.get(case['grade'], case['grade']))}</b>")
+    if case["grade"] != "pass" or case.get("adapter_notes"):
+        item += f" — {_e(case['detail'])}"
+    if case.get("evidence"):
+        item += f"<pre class=evidence>{_e(case['evidence'])}</pre>"
+    elif case.get("trace"):
+        item += f"<details class=trace><summary>traces</summary><pre class=evidence>{_e(case['trace'])}</pre></details>"
+    return item + "</li>"
 
 
 def _e(text: object) -> str:

@@ -46,3 +46,15 @@ def test_no_allure_results_is_a_note_not_a_crash(tmp_path):
     written = writer.write_reports(tmp_path / "out", [result("TCP-STREAM-001", "t", "pass")], {"t": {}},
                                    alluredir=tmp_path / "nothing-here")
     assert written.notes and written.notes[0].startswith("Allure HTML not made: no Allure results in")
+
+
+def test_the_html_shows_coverage_emulation_and_the_traces_of_passes():
+    targets = {"t": {"spec": "cmd:x", "adapter": "impl"}}
+    results = [{**result("UDP-DGRAM-003", "t", "pass", detail="passed (emulated by the adapter: truncated)"),
+                "adapter_notes": ["udp.recvfrom: truncated emulated by the adapter"],
+                "trace": "   target (t) | reference\n  udp.recvfrom → ok",
+                "features": ["udp", "serve.udp"], "coverage": {"operations": ["udp.recvfrom"], "features": ["udp"]}}]
+    html = compliance_html.render(summary.build(results, targets))
+    assert "pass (emulated by the adapter)" in html
+    assert "<details class=trace><summary>traces</summary>" in html and "udp.recvfrom → ok" in html
+    assert "serve.udp" in html.split("id=coverage", 1)[1].split("</table>", 1)[0]

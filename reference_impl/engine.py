@@ -20,6 +20,7 @@ from typing import Any, Callable
 from . import __version__
 from .errors import BADREQUEST, UNSUPPORTED, OpError, errno_name, from_oserror
 from .serving import EchoService
+from .unix import UnixOperations, unix_address_of
 from .protocol import DEFAULT_TIMEOUT, FAMILIES, FEATURES, PROTOCOL_VERSION, decode_bytes, encode_bytes
 
 _SHUTDOWN = {"read": socket.SHUT_RD, "write": socket.SHUT_WR, "both": socket.SHUT_RDWR}
@@ -29,6 +30,7 @@ _BOOL_OPTIONS = {
     "broadcast": (socket.SOL_SOCKET, socket.SO_BROADCAST),
     "nodelay": (socket.IPPROTO_TCP, socket.TCP_NODELAY),
     "v6only": (socket.IPPROTO_IPV6, socket.IPV6_V6ONLY),
+    "passcred": (socket.SOL_SOCKET, socket.SO_PASSCRED),  # Unix sockets (1.4): SCM_CREDENTIALS
 }
 if hasattr(socket, "SO_REUSEPORT"):
     _BOOL_OPTIONS["reuseport"] = (socket.SOL_SOCKET, socket.SO_REUSEPORT)
@@ -89,7 +91,10 @@ def _as_tuple(kind: type | tuple[type, ...]) -> tuple[type, ...]:
     return kind if isinstance(kind, tuple) else (kind,)
 
 
-def address_of(sockaddr: tuple) -> dict:
+def address_of(sockaddr: Any) -> dict:
+    """An address as the protocol writes it: host and port, or a Unix address (1.4)."""
+    if not isinstance(sockaddr, tuple):  # AF_UNIX: a path (str), an abstract name (bytes), unnamed
+        return unix_address_of(sockaddr)
     return {"host": sockaddr[0], "port": sockaddr[1]}
 
 
@@ -134,8 +139,8 @@ def parse_request(request: Any) -> tuple[str, Args]:
     return method, Args(request.get("args"))
 
 
-class ReferenceAdapter:
-    """Protocol v1 over the stdlib ``socket`` module."""
+class ReferenceAdapter(UnixOperations):
+    """Protocol v1 over the stdlib ``socket`` module (``unix.*``: reference_impl.unix)."""
 
     implementation = "python-reference"
     language = "python"
@@ -518,5 +523,5 @@ def ipv6_loopback_usable() -> bool:
 # op name → method name, e.g. "tcp.listen" → "op_tcp_listen" (looked up on the instance,
 # so subclasses such as the self-tests' faulty targets can override single operations)
 _OPERATIONS: dict[str, str] = {
-    name[3:].replace("_", ".", 1): name for name in vars(ReferenceAdapter) if name.startswith("op_")
+    name[3:].replace("_", ".", 1): name for name in dir(ReferenceAdapter) if name.startswith("op_")
 }

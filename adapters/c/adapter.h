@@ -54,6 +54,7 @@ int make_address(int family, const char *host, long long port, Address *a, Error
 int address_arg(json_t *args, int family, Address *a, Error *e);
 json_t *address_json(const struct sockaddr_storage *ss);
 json_t *name_json(int fd, int peer, Error *e);
+json_t *unix_address_json(const struct sockaddr_storage *ss, socklen_t len); /* unix.c */
 
 /* ---- wait.c ---------------------------------------------------------------------------- */
 
@@ -83,6 +84,9 @@ OPERATION(op_udp_bind);     OPERATION(op_udp_connect);  OPERATION(op_udp_sendto)
 OPERATION(op_udp_recvfrom);
 OPERATION(op_raw_open);     OPERATION(op_raw_send);     OPERATION(op_raw_recv);   /* raw.c */
 OPERATION(op_serve_start);  OPERATION(op_serve_stop);                             /* serve.c */
+OPERATION(op_unix_listen);  OPERATION(op_unix_accept);  OPERATION(op_unix_connect); /* unix.c */
+OPERATION(op_unix_bind);    OPERATION(op_unix_socketpair); OPERATION(op_unix_sendto);
+OPERATION(op_unix_recvfrom); OPERATION(op_unix_peercred); OPERATION(op_unix_unlink);
 #undef OPERATION
 
 #endif

@@ -50,6 +50,7 @@ json_t *name_json(int fd, int peer, Error *e) {
     socklen_t len = sizeof ss;
     if ((peer ? getpeername(fd, (struct sockaddr *)&ss, &len) : getsockname(fd, (struct sockaddr *)&ss, &len)) < 0)
         return fail_errno(e, errno, peer ? "getpeername" : "getsockname");
+    if (ss.ss_family == AF_UNIX) return unix_address_json(&ss, len);
     return address_json(&ss);
 }
 

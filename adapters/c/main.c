@@ -1,5 +1,5 @@
 /*
- * sockspec C adapter: the wire protocol 1.3 (docs/protocol.md) over POSIX sockets.
+ * sockspec C adapter: the wire protocol 1.4 (docs/protocol.md) over POSIX sockets.
  *
  * Reads one JSON request per line on stdin, performs it with plain BSD socket calls, and
  * writes one JSON response per line on stdout. Every socket is non-blocking; an operation
@@ -9,7 +9,7 @@
  *
  * This file: hello, the dispatch table and the request loop. The rest, one job per file:
  * proto.c (arguments, base64, responses), errors.c, handles.c, address.c, wait.c,
- * options.c, tcp.c, udp.c, raw.c, serve.c; adapter.h and proto.h declare what they share.
+ * options.c, tcp.c, udp.c, raw.c, serve.c, unix.c; adapter.h and proto.h declare what they share.
  *
  * Build (as the suite does): cc -std=gnu11 -O2 -Wall -Wextra -o OUT *.c -ljansson -lcrypto -pthread
  */
@@ -33,6 +33,12 @@ static json_t *op_hello(json_t *args, Error *e) {
                                  "stream.shutdown.read", "stream.abort", "nonblocking", "serve.tcp", "serve.udp");
     if (can_open(AF_INET, SOCK_RAW, IPPROTO_ICMP)) json_array_append_new(features, json_string("raw"));
     if (can_open(AF_INET, SOCK_DGRAM, IPPROTO_ICMP)) json_array_append_new(features, json_string("ping-socket"));
+    /* Unix-domain sockets (1.4): every kind, Linux's abstract names and autobind, socketpair,
+     * SO_PEERCRED, SCM_RIGHTS, SO_PASSCRED / SCM_CREDENTIALS. */
+    const char *unix_features[] = {"unix.stream", "unix.dgram", "unix.seqpacket", "unix.abstract", "unix.autobind",
+                                   "unix.socketpair", "unix.peercred", "unix.rights", "unix.credentials"};
+    for (size_t i = 0; i < sizeof unix_features / sizeof *unix_features; i++)
+        json_array_append_new(features, json_string(unix_features[i]));
     append_option_features(features);
     return json_pack("{s:s, s:s, s:s, s:s, s:o}", "protocol", PROTOCOL_VERSION, "implementation", "c-posix",
                      "version", "1.0.0", "language", "c", "features", features);
@@ -54,6 +60,11 @@ static const struct {
     {"opt.get", op_opt_get},       {"raw.open", op_raw_open},
     {"raw.send", op_raw_send},     {"raw.recv", op_raw_recv},
     {"serve.start", op_serve_start}, {"serve.stop", op_serve_stop},
+    {"unix.listen", op_unix_listen}, {"unix.accept", op_unix_accept},
+    {"unix.connect", op_unix_connect}, {"unix.bind", op_unix_bind},
+    {"unix.socketpair", op_unix_socketpair}, {"unix.sendto", op_unix_sendto},
+    {"unix.recvfrom", op_unix_recvfrom}, {"unix.peercred", op_unix_peercred},
+    {"unix.unlink", op_unix_unlink},
 };
 #define OPERATION_COUNT (sizeof OPERATIONS / sizeof OPERATIONS[0])
 

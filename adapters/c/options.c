@@ -18,6 +18,7 @@ static const struct {
     {"broadcast", SOL_SOCKET, SO_BROADCAST, OPT_BOOL},
     {"v6only", IPPROTO_IPV6, IPV6_V6ONLY, OPT_BOOL},
     {"ttl", 0, 0, OPT_TTL},
+    {"passcred", SOL_SOCKET, SO_PASSCRED, OPT_BOOL}, /* declared as unix.credentials, not opt.passcred */
 };
 #define OPTION_COUNT (sizeof OPTIONS / sizeof OPTIONS[0])
 
@@ -76,6 +77,7 @@ json_t *get_option(Sock *s, const char *name, Error *e) {
 /* hello: opt.NAME for every option this platform has. */
 void append_option_features(json_t *features) {
     for (size_t i = 0; i < OPTION_COUNT; i++) {
+        if (strcmp(OPTIONS[i].name, "passcred") == 0) continue;
         char feature[32];
         snprintf(feature, sizeof feature, "opt.%s", OPTIONS[i].name);
         json_array_append_new(features, json_string(feature));

@@ -90,6 +90,10 @@ func (s *sock) localAddr() net.Addr {
 		return s.ic.LocalAddr()
 	case kPing:
 		return s.pc.LocalAddr()
+	case kUnixListener:
+		return s.ul.Addr()
+	case kUnix:
+		return s.un.LocalAddr()
 	}
 	return nil
 }
@@ -98,6 +102,9 @@ func (ad *adapter) opAddrLocal(a args) (result, error) {
 	s, _, err := ad.lookup(a)
 	if err != nil {
 		return nil, err
+	}
+	if s.kind == kUnix || s.kind == kUnixListener {
+		return unixAddrJSON(s.localAddr()), nil
 	}
 	return addrJSON(s.localAddr(), s.family), nil
 }
@@ -115,6 +122,12 @@ func (ad *adapter) opAddrPeer(a args) (result, error) {
 		peer = s.uc.RemoteAddr()
 	case kRaw:
 		peer = s.ic.RemoteAddr()
+	case kUnix:
+		// net records the peer when the socket is made (getpeername); nil: not connected.
+		if p := s.un.RemoteAddr(); p != nil && p != (*net.UnixAddr)(nil) {
+			return unixAddrJSON(p), nil
+		}
+		return nil, supply("ENOTCONN", "addr.peer: RemoteAddr is nil (not connected)")
 	default:
 		return nil, fail("UNSUPPORTED", "addr.peer: this net type has no RemoteAddr")
 	}

@@ -9,7 +9,7 @@ import (
 	"golang.org/x/net/icmp"
 )
 
-const protocolVersion = "1.3"
+const protocolVersion = "1.4"
 
 func canListen(netw, addr string) bool {
 	c, err := net.ListenPacket(netw, addr)
@@ -33,7 +33,10 @@ func helloResult() map[string]any {
 	features := []string{"tcp", "udp", "udp.connect", "ipv4", "tcp.bind-connect", "stream.shutdown.write",
 		"stream.shutdown.read", "stream.abort", "serve.tcp", "serve.udp",
 		"nonblocking", "opt.reuseaddr", "opt.reuseport", "opt.nodelay", "opt.keepalive", "opt.linger",
-		"opt.rcvbuf", "opt.sndbuf", "opt.broadcast", "opt.ttl"}
+		"opt.rcvbuf", "opt.sndbuf", "opt.broadcast", "opt.ttl",
+		// Unix-domain sockets (1.4): see unix.go and the README for what net cannot do.
+		"unix.stream", "unix.dgram", "unix.seqpacket", "unix.abstract", "unix.autobind",
+		"unix.socketpair", "unix.peercred", "unix.rights", "unix.credentials"}
 	ipv6 := false
 	if l, err := net.Listen("tcp6", "[::1]:0"); err == nil {
 		l.Close()

@@ -46,6 +46,15 @@ var operations = map[string]handler{
 	"opt.get":         (*adapter).opOptGet,
 	"serve.start":     (*adapter).opServeStart,
 	"serve.stop":      (*adapter).opServeStop,
+	"unix.listen":     (*adapter).opUnixListen,
+	"unix.accept":     (*adapter).opUnixAccept,
+	"unix.connect":    (*adapter).opUnixConnect,
+	"unix.bind":       (*adapter).opUnixBind,
+	"unix.socketpair": (*adapter).opUnixSocketpair,
+	"unix.sendto":     (*adapter).opUnixSendto,
+	"unix.recvfrom":   (*adapter).opUnixRecvfrom,
+	"unix.peercred":   (*adapter).opUnixPeercred,
+	"unix.unlink":     (*adapter).opUnixUnlink,
 }
 
 type request struct {

@@ -45,7 +45,7 @@ func (a args) options() ([]option, error) {
 }
 
 var boolOptions = map[string]bool{"reuseaddr": true, "reuseport": true, "nodelay": true, "keepalive": true,
-	"broadcast": true, "v6only": true}
+	"broadcast": true, "v6only": true, "passcred": true}
 var intOptions = map[string]bool{"rcvbuf": true, "sndbuf": true, "ttl": true}
 
 // optionValue checks an option's name and value type: UNSUPPORTED or BADREQUEST.
@@ -94,6 +94,14 @@ func (s *sock) setOption(o option) error {
 			return c.SetReadBuffer(int(o.value.(int64)))
 		case "sndbuf":
 			return c.SetWriteBuffer(int(o.value.(int64)))
+		}
+	}
+	if s.kind == kUnix {
+		switch o.name {
+		case "rcvbuf":
+			return s.un.SetReadBuffer(int(o.value.(int64)))
+		case "sndbuf":
+			return s.un.SetWriteBuffer(int(o.value.(int64)))
 		}
 	}
 	if s.kind == kUDP || s.kind == kRaw {

@@ -17,7 +17,9 @@ const (
 	kUDP
 	kRaw
 	kPing
-	kServer // serve.start: an echo server, not a socket
+	kServer       // serve.start: an echo server, not a socket
+	kUnixListener // unix.listen: *net.UnixListener ("unix", "unixpacket")
+	kUnix         // a *net.UnixConn: a Unix connection or a "unixgram" socket
 )
 
 type sock struct {
@@ -29,6 +31,9 @@ type sock struct {
 	ic      *net.IPConn
 	pc      *icmp.PacketConn
 	srv     *server
+	ul      *net.UnixListener
+	un      *net.UnixConn
+	unixNet string   // "unix", "unixgram" or "unixpacket"
 	applied []option // UDP: options set so far, replayed when udp.connect re-creates the socket
 }
 
@@ -46,6 +51,10 @@ func (s *sock) close() error {
 		return s.pc.Close()
 	case kServer:
 		s.srv.stop()
+	case kUnixListener:
+		return s.ul.Close() // net's default: removes the socket file it created (see README)
+	case kUnix:
+		return s.un.Close()
 	}
 	return nil
 }
@@ -60,6 +69,10 @@ func (s *sock) syscallConn() (syscall.RawConn, error) {
 		return s.uc.SyscallConn()
 	case kRaw:
 		return s.ic.SyscallConn()
+	case kUnixListener:
+		return s.ul.SyscallConn()
+	case kUnix:
+		return s.un.SyscallConn()
 	}
 	return nil, fail("UNSUPPORTED", "x/net/icmp's PacketConn gives no access to its socket")
 }
@@ -105,6 +118,9 @@ func (ad *adapter) closeAll() {
 	for h, s := range ad.socks {
 		if s.kind == kConn {
 			s.tc.SetLinger(-1)
+		}
+		if s.kind == kUnix && s.unixNet != "unixgram" {
+			s.setOption(option{"linger", nil}) // UnixConn has no SetLinger: setsockopt
 		}
 		s.close()
 		delete(ad.socks, h)

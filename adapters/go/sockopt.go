@@ -25,6 +25,7 @@ var optionLevels = map[string][2]int{
 	"v6only":    {unix.IPPROTO_IPV6, unix.IPV6_V6ONLY},
 	"rcvbuf":    {unix.SOL_SOCKET, unix.SO_RCVBUF},
 	"sndbuf":    {unix.SOL_SOCKET, unix.SO_SNDBUF},
+	"passcred":  {unix.SOL_SOCKET, unix.SO_PASSCRED}, // net has no method: setsockopt
 }
 
 func levelOf(name string, fam int) (int, int) {

@@ -102,15 +102,25 @@ func (ad *adapter) opTCPAccept(a args) (result, error) {
 	return connResult(ad.register(&sock{kind: kConn, family: s.family, tc: c}), c, s.family), nil
 }
 
-func (ad *adapter) streamConn(a args, op string) (*net.TCPConn, error) {
+// streamer is what *net.TCPConn and *net.UnixConn both offer.
+type streamer interface {
+	net.Conn
+	CloseRead() error
+	CloseWrite() error
+}
+
+func (ad *adapter) streamConn(a args, op string) (streamer, error) {
 	s, _, err := ad.lookup(a)
 	if err != nil {
 		return nil, err
 	}
-	if s.kind != kConn {
-		return nil, fail("UNSUPPORTED", "%s: net offers it on a *net.TCPConn only (this handle is not one)", op)
+	switch s.kind {
+	case kConn:
+		return s.tc, nil
+	case kUnix:
+		return s.un, nil
 	}
-	return s.tc, nil
+	return nil, fail("UNSUPPORTED", "%s: net offers it on a *net.TCPConn or *net.UnixConn only (this handle is not one)", op)
 }
 
 func (ad *adapter) opStreamSend(a args) (result, error) {
@@ -207,8 +217,14 @@ func (ad *adapter) opStreamAbort(a args) (result, error) {
 		return nil, err
 	}
 	h, _ := a.intArg("handle", nil)
+	s := ad.socks[h]
 	delete(ad.socks, h)
-	lerr := c.SetLinger(0)
+	var lerr error
+	if tc, ok := c.(*net.TCPConn); ok {
+		lerr = tc.SetLinger(0)
+	} else {
+		lerr = s.setOption(option{"linger", int64(0)}) // UnixConn has no SetLinger: setsockopt
+	}
 	c.Close()
 	if lerr != nil {
 		return nil, translate(lerr, "setsockopt linger", 0)

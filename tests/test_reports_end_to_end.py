@@ -73,7 +73,7 @@ def test_single_file_allure_report_opens_from_file_url(two_target_report, browse
         pytest.skip("the Allure HTML was not made here (Debian packages nodejs and npm missing?); "
                     "see the run's one-line note")
     browser.get(index.as_uri())
-    WebDriverWait(browser, 60).until(lambda d: "TCP-STREAM-014" in d.find_element("tag name", "body").text)
+    WebDriverWait(browser, 120).until(lambda d: "TCP-STREAM-014" in d.find_element("tag name", "body").text)
     browser.save_screenshot(str(two_target_report / "allure.png"))
     body = browser.find_element("tag name", "body").text
     assert "sockspec conformance" in browser.title or "sockspec conformance" in body

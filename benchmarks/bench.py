@@ -172,6 +172,24 @@ def matrix_wall_time(workers: str) -> None:
     print(f"    {' '.join(argv[1:])}\n    {elapsed:.0f} s (goal ≤ 180 s: {'met' if elapsed <= 180 else 'MISSED'}) — {last}")
 
 
+def schema_cost(count: int) -> None:
+    """What checking every answer against the protocol's JSON Schema costs per answer."""
+    from fixtures.protocol_schema import result_problem
+    from reference_impl.protocol import encode_bytes
+    answers = {
+        "reset {}": ("reset", {}),
+        "tcp.connect (handle, two addresses)": ("tcp.connect", {"handle": 7, "local": {"host": "127.0.0.1", "port": 40000},
+                                                                "peer": {"host": "127.0.0.1", "port": 5000}}),
+        "stream.recv, 64 KiB of data": ("stream.recv", {"data": encode_bytes(bytes(range(256)) * 256)}),
+    }
+    print("\nschema validation of one answer (fastjsonschema, compiled once), in µs:")
+    for name, (op, result) in answers.items():
+        result_problem(op, result)  # compile outside the timing
+        samples = per_call_samples(lambda: result_problem(op, result), count)
+        median, p99 = median_p99(samples)
+        print(f"    {name:<40} {median:7.2f} median, {p99:7.2f} p99")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--quick", action="store_true", help="fewer iterations")
@@ -221,6 +239,8 @@ def main() -> None:
             verdicts.append(f"≤ {goal:g}× {'met' if ratio <= goal else 'MISSED'}")
         print(f"{label:<12} {startup * 1000:7.0f}ms {floor:6.1f}/{floor_p99:<7.1f} {noop:7.1f}/{noop_p99:<7.1f}"
               f" {ratio:8.2f} {costs['addr.local'][0]:15.1f} {noop - proto:+17.1f} µs  {'; '.join(verdicts)}")
+
+    schema_cost(count)
 
     print("\nsession load against the reference echo program (goal: 1000 sessions < 2 s):")
     for sessions in (500, 1000):

@@ -23,7 +23,8 @@ OK = {"id": 1, "ok": True}
     ("tcp.connect", {"handle": 3, "local": {"host": "127.0.0.1", "port": "5"}, "peer": {"host": "::1", "port": 1}},
      "result.local.port must be integer"),
     ("tcp.listen", {"handle": 0, "local": {"host": "127.0.0.1", "port": 5}}, "result.handle must be bigger than or equal to 1"),
-    ("stream.recv", {"data": "aGVsbG8"}, "result.data must match pattern"),
+    ("stream.recv", {"data": "aGVsbG8"}, "result.data must be base64"),
+    ("stream.recv", {"data": "aGV-bG8="}, "result.data must be base64"),
     ("udp.recvfrom", {"data": "", "peer": {"host": "::1", "port": 1}, "truncated": "no"},
      "result.truncated must be boolean"),
     ("addr.local", {"host": "127.0.0.1", "port": 70000}, "result.port must be smaller than or equal to 65535"),
@@ -85,3 +86,15 @@ def test_a_handle_that_is_not_positive_is_caught_at_the_answer_that_gave_it():
     with pytest.raises(AdapterFault, match=r"answer to '\w+\.\w+' breaks the protocol schema: "
                                            r"result.handle must be bigger than or equal to 1"):
         grade_cases("ADAPTER-007", HandlesFromZero)
+
+
+def test_the_fast_base64_check_keeps_the_schemas_pattern():
+    import random
+    import re
+    from fixtures.protocol_schema import _padded_base64
+    pattern = re.compile(schema()["definitions"]["data"]["pattern"])
+    alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=-_ é"
+    rng = random.Random(7)
+    texts = ["", "=", "==", "A===", "QQ==", "QUI=", "QUJD", "QUJDRA=", "QQ=A", *(
+        "".join(rng.choice(alphabet) for _ in range(rng.randrange(0, 13))) for _ in range(5000))]
+    assert [t for t in texts if bool(pattern.fullmatch(t)) != _padded_base64(t)] == []

@@ -11,23 +11,28 @@ fn main() {
         .map(|text| text.trim().to_string())
         .unwrap_or_else(|| "rustc (unknown version)".into());
     println!("cargo:rustc-env=SOCKSPEC_RUSTC_VERSION={version}");
-    // socket2's version as Cargo.lock pins it.
     let lock = std::fs::read_to_string("Cargo.lock").unwrap_or_default();
-    let mut lines = lock.lines();
-    let mut socket2 = String::from("unknown");
-    while let Some(line) = lines.next() {
-        if line.trim() == "name = \"socket2\"" {
-            if let Some(next) = lines.next() {
-                socket2 = next
-                    .trim()
-                    .trim_start_matches("version = ")
-                    .trim_matches('"')
-                    .to_string();
+    // socket2's and nix's versions as Cargo.lock pins them.
+    let pinned = |name: &str| {
+        let mut lines = lock.lines();
+        while let Some(line) = lines.next() {
+            if line.trim() == format!("name = \"{name}\"") {
+                if let Some(next) = lines.next() {
+                    return next
+                        .trim()
+                        .trim_start_matches("version = ")
+                        .trim_matches('"')
+                        .to_string();
+                }
             }
-            break;
         }
-    }
-    println!("cargo:rustc-env=SOCKSPEC_SOCKET2_VERSION={socket2}");
+        String::from("unknown")
+    };
+    println!(
+        "cargo:rustc-env=SOCKSPEC_SOCKET2_VERSION={}",
+        pinned("socket2")
+    );
+    println!("cargo:rustc-env=SOCKSPEC_NIX_VERSION={}", pinned("nix"));
     println!("cargo:rerun-if-changed=build.rs");
     println!("cargo:rerun-if-changed=Cargo.lock");
 }

@@ -8,7 +8,7 @@ use crate::sockets::{Entry, Kind};
 use serde_json::{json, Map, Value};
 use std::collections::HashMap;
 
-const PROTOCOL_VERSION: &str = "1.3";
+const PROTOCOL_VERSION: &str = "1.4";
 
 pub(crate) struct Adapter {
     pub(crate) sockets: HashMap<i64, Entry>,
@@ -81,6 +81,15 @@ impl Adapter {
             "opt.get" => call!(op_opt_get),
             "serve.start" => call!(op_serve_start),
             "serve.stop" => call!(op_serve_stop),
+            "unix.listen" => call!(op_unix_listen),
+            "unix.accept" => call!(op_unix_accept),
+            "unix.connect" => call!(op_unix_connect),
+            "unix.bind" => call!(op_unix_bind),
+            "unix.socketpair" => call!(op_unix_socketpair),
+            "unix.sendto" => call!(op_unix_sendto),
+            "unix.recvfrom" => call!(op_unix_recvfrom),
+            "unix.peercred" => call!(op_unix_peercred),
+            "unix.unlink" => call!(op_unix_unlink),
             _ => Err(unsupported(format!("unknown operation '{op}'"))),
         }
     }
@@ -91,7 +100,7 @@ impl Adapter {
         Ok(json!({
             "protocol": PROTOCOL_VERSION,
             "implementation": "rust-std-net",
-            "version": format!("{}; std::net, socket2 {}", env!("SOCKSPEC_RUSTC_VERSION"), env!("SOCKSPEC_SOCKET2_VERSION")),
+            "version": format!("{}; std::net, socket2 {}, nix {}", env!("SOCKSPEC_RUSTC_VERSION"), env!("SOCKSPEC_SOCKET2_VERSION"), env!("SOCKSPEC_NIX_VERSION")),
             "language": "rust",
             "features": self.features,
         }))
@@ -102,7 +111,11 @@ impl Adapter {
         // close(2) wait for unsent data (or, at zero, send RST), so it is turned off first
         // (socket2: std's set_linger is unstable). Dropping closes, and stops servers.
         for entry in self.sockets.values() {
-            if let Kind::Stream(_) | Kind::Unconnected(_) = entry.kind {
+            if let Kind::Stream(_)
+            | Kind::Unconnected(_)
+            | Kind::UnixStream(_)
+            | Kind::UnixSocket(_) = entry.kind
+            {
                 let _ = entry.kind.sref().set_linger(None);
             }
         }

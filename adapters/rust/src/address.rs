@@ -5,6 +5,7 @@ use crate::adapter::Adapter;
 use crate::args::Args;
 use crate::errors::{io_fail, supply, R};
 use crate::sockets::{not_offered, Kind};
+use crate::unix::unix_name;
 use serde_json::{json, Value};
 use socket2::SockAddr;
 use std::net::{SocketAddr, TcpStream};
@@ -35,6 +36,9 @@ impl Adapter {
     pub(crate) fn op_addr_local(&mut self, args: &Args) -> R<Value> {
         let entry = self.entry(args)?;
         let context = "local_addr";
+        if let Some(name) = unix_name(&entry.kind, false) {
+            return name;
+        }
         match &entry.kind {
             Kind::Listener(s) => s
                 .local_addr()
@@ -52,12 +56,24 @@ impl Adapter {
                 sockaddr_json(s.local_addr().map_err(|e| io_fail(e, context))?)
             }
             Kind::Server(s) => Ok(address_json(s.local())),
+            Kind::UnixListener(_)
+            | Kind::UnixStream(_)
+            | Kind::UnixDatagram(_)
+            | Kind::UnixSocket(_) => {
+                unreachable!("Unix handles are answered above")
+            }
         }
     }
 
     pub(crate) fn op_addr_peer(&mut self, args: &Args) -> R<Value> {
         let entry = self.entry(args)?;
         let context = "peer_addr";
+        if let Kind::UnixListener(_) = entry.kind {
+            return Err(not_offered(&entry.kind, "peer_addr"));
+        }
+        if let Some(name) = unix_name(&entry.kind, true) {
+            return name;
+        }
         match &entry.kind {
             Kind::Stream(s) => s
                 .peer_addr()
@@ -71,6 +87,12 @@ impl Adapter {
                 sockaddr_json(s.peer_addr().map_err(|e| io_fail(e, context))?)
             }
             other @ (Kind::Listener(_) | Kind::Server(_)) => Err(not_offered(other, "peer_addr")),
+            Kind::UnixListener(_)
+            | Kind::UnixStream(_)
+            | Kind::UnixDatagram(_)
+            | Kind::UnixSocket(_) => {
+                unreachable!("Unix handles are answered above")
+            }
         }
     }
 }

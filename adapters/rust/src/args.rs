@@ -18,6 +18,8 @@ pub(crate) type Options<'a> = Vec<(&'a String, &'a Value)>;
 pub(crate) enum Family {
     V4,
     V6,
+    /// a Unix-domain socket (no `family` argument)
+    Unix,
 }
 
 pub(crate) struct Args<'a>(pub(crate) &'a Map<String, Value>);
@@ -118,6 +120,7 @@ pub(crate) fn socket_addr(family: Family, host: &str, port: i64) -> R<SocketAddr
     let ip = match family {
         Family::V4 => host.parse::<Ipv4Addr>().map(IpAddr::V4).ok(),
         Family::V6 => host.parse::<Ipv6Addr>().map(IpAddr::V6).ok(),
+        Family::Unix => None,
     };
     let ip = ip.ok_or_else(|| {
         fail(
@@ -138,5 +141,6 @@ pub(crate) fn domain(family: Family) -> Domain {
     match family {
         Family::V4 => Domain::IPV4,
         Family::V6 => Domain::IPV6,
+        Family::Unix => Domain::UNIX,
     }
 }

@@ -21,6 +21,17 @@ pub(crate) fn host_features() -> Vec<String> {
         "nonblocking",
         "serve.tcp",
         "serve.udp",
+        // Unix-domain sockets (1.4): std::os::unix::net, socket2 for seqpacket, nix for
+        // SCM_RIGHTS / SCM_CREDENTIALS / SO_PEERCRED (std's APIs for them are unstable).
+        "unix.stream",
+        "unix.dgram",
+        "unix.seqpacket",
+        "unix.abstract",
+        "unix.autobind",
+        "unix.socketpair",
+        "unix.peercred",
+        "unix.rights",
+        "unix.credentials",
     ];
     if ipv6 {
         features.extend(["ipv6", "ipv4-mapped"]);

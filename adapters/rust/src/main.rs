@@ -31,6 +31,7 @@ mod raw; // raw.*: ICMP raw and ping sockets through socket2
 mod serve; // serve.*: echo servers in std's model (accept loop, a thread per connection)
 mod sockets; // the kinds of socket a handle can name
 mod stream; // tcp.* and stream.*: std::net::TcpListener / TcpStream
+mod unix; // unix.*: std::os::unix::net, socket2 for seqpacket, nix for SCM_* and SO_PEERCRED
 mod wait; // try, then poll(2) up to the request's timeout
 
 use adapter::Adapter;

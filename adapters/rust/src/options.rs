@@ -38,6 +38,8 @@ pub(crate) fn set_option(entry: &Entry, name: &str, value: &Value) -> R<()> {
         "reuseport" => kind.sref().set_reuse_port(bool_value(name, value)?),
         "keepalive" => kind.sref().set_keepalive(bool_value(name, value)?),
         "v6only" => kind.sref().set_only_v6(bool_value(name, value)?),
+        // SO_PASSCRED: std has no accessor; socket2's (declared as unix.credentials).
+        "passcred" => kind.sref().set_passcred(bool_value(name, value)?),
         "nodelay" => {
             let on = bool_value(name, value)?;
             match kind {
@@ -66,7 +68,7 @@ pub(crate) fn set_option(entry: &Entry, name: &str, value: &Value) -> R<()> {
                 (Family::V4, Kind::Stream(s)) => s.set_ttl(ttl),
                 (Family::V4, Kind::Listener(s)) => s.set_ttl(ttl),
                 (Family::V4, Kind::Udp(s)) => s.set_ttl(ttl),
-                (Family::V4, other) => other.sref().set_ttl_v4(ttl),
+                (Family::V4 | Family::Unix, other) => other.sref().set_ttl_v4(ttl),
             }
         }
         "linger" => {
@@ -100,6 +102,7 @@ fn get_option(entry: &Entry, name: &str) -> R<Value> {
         "reuseport" => json!(kind.sref().reuse_port().map_err(wrap)?),
         "keepalive" => json!(kind.sref().keepalive().map_err(wrap)?),
         "v6only" => json!(kind.sref().only_v6().map_err(wrap)?),
+        "passcred" => json!(kind.sref().passcred().map_err(wrap)?),
         "nodelay" => json!(match kind {
             Kind::Stream(s) => s.nodelay(),
             other => other.sref().tcp_nodelay(),
@@ -117,7 +120,7 @@ fn get_option(entry: &Entry, name: &str) -> R<Value> {
             (Family::V4, Kind::Stream(s)) => s.ttl(),
             (Family::V4, Kind::Listener(s)) => s.ttl(),
             (Family::V4, Kind::Udp(s)) => s.ttl(),
-            (Family::V4, other) => other.sref().ttl_v4(),
+            (Family::V4 | Family::Unix, other) => other.sref().ttl_v4(),
         }
         .map_err(wrap)? as i32),
         "linger" => match kind.sref().linger().map_err(wrap)? {

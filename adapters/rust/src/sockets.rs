@@ -9,6 +9,7 @@ use socket2::{Protocol, SockRef, Socket, Type};
 use std::mem::MaybeUninit;
 use std::net::{TcpListener, TcpStream, UdpSocket};
 use std::os::fd::{AsRawFd, RawFd};
+use std::os::unix::net::{UnixDatagram, UnixListener, UnixStream};
 
 pub(crate) enum Kind {
     /// `std::net::TcpListener`
@@ -23,6 +24,15 @@ pub(crate) enum Kind {
     Raw(Socket),
     /// `serve.start`: an echo server on threads of its own (its listener or UDP socket)
     Server(Server),
+    /// `std::os::unix::net::UnixListener`
+    UnixListener(UnixListener),
+    /// `std::os::unix::net::UnixStream` (connected, accepted, or one end of a pair)
+    UnixStream(UnixStream),
+    /// `std::os::unix::net::UnixDatagram`
+    UnixDatagram(UnixDatagram),
+    /// a Unix `socket2::Socket` where std has none: seqpacket sockets (listening, connected,
+    /// paired), a bound stream socket that does not listen, a listener on an unbound socket
+    UnixSocket(Socket),
 }
 
 /// An open handle: its socket, and the family it was opened with (`ttl` and addresses
@@ -40,6 +50,10 @@ impl Kind {
             Kind::Unconnected(s) | Kind::Raw(s) => s.as_raw_fd(),
             Kind::Udp(s) => s.as_raw_fd(),
             Kind::Server(s) => s.fd(),
+            Kind::UnixListener(s) => s.as_raw_fd(),
+            Kind::UnixStream(s) => s.as_raw_fd(),
+            Kind::UnixDatagram(s) => s.as_raw_fd(),
+            Kind::UnixSocket(s) => s.as_raw_fd(),
         }
     }
 
@@ -51,10 +65,14 @@ impl Kind {
             Kind::Unconnected(s) | Kind::Raw(s) => SockRef::from(s),
             Kind::Udp(s) => SockRef::from(s),
             Kind::Server(s) => s.sref(),
+            Kind::UnixListener(s) => SockRef::from(s),
+            Kind::UnixStream(s) => SockRef::from(s),
+            Kind::UnixDatagram(s) => SockRef::from(s),
+            Kind::UnixSocket(s) => SockRef::from(s),
         }
     }
 
-    fn name(&self) -> &'static str {
+    pub(crate) fn name(&self) -> &'static str {
         match self {
             Kind::Listener(_) => "std::net::TcpListener",
             Kind::Stream(_) => "std::net::TcpStream",
@@ -62,6 +80,10 @@ impl Kind {
             Kind::Udp(_) => "std::net::UdpSocket",
             Kind::Raw(_) => "a raw socket2::Socket",
             Kind::Server(_) => "an echo server (serve.start)",
+            Kind::UnixListener(_) => "std::os::unix::net::UnixListener",
+            Kind::UnixStream(_) => "std::os::unix::net::UnixStream",
+            Kind::UnixDatagram(_) => "std::os::unix::net::UnixDatagram",
+            Kind::UnixSocket(_) => "a Unix socket2::Socket",
         }
     }
 }

@@ -6,6 +6,7 @@ use crate::address::{address_json, stream_endpoints, with_handle};
 use crate::args::{duration, socket_addr, Args};
 use crate::errors::{bad, fail, io_fail, supply, R};
 use crate::sockets::{as_uninit, configured, not_offered, Kind};
+use crate::unix::{unix_read, unix_write};
 use crate::wait::{wait_ready, waiting};
 use base64::engine::general_purpose::STANDARD as BASE64;
 use base64::Engine;
@@ -138,6 +139,11 @@ impl Adapter {
         let sent = match &entry.kind {
             Kind::Stream(s) => send_some(fd, &data, timeout, |chunk| (&*s).write(chunk))?,
             Kind::Unconnected(s) => send_some(fd, &data, timeout, |chunk| s.send(chunk))?,
+            other @ (Kind::UnixStream(_) | Kind::UnixDatagram(_) | Kind::UnixSocket(_)) => {
+                send_some(fd, &data, timeout, |chunk| {
+                    unix_write(other, chunk).expect("a Unix kind")
+                })?
+            }
             other => return Err(not_offered(other, "stream send")),
         };
         Ok(json!({"sent": sent}))
@@ -159,6 +165,11 @@ impl Adapter {
             Kind::Unconnected(s) => waiting(fd, libc::POLLIN, timeout, "recv", || {
                 s.recv(as_uninit(&mut buffer))
             })?,
+            other @ (Kind::UnixStream(_) | Kind::UnixDatagram(_) | Kind::UnixSocket(_)) => {
+                waiting(fd, libc::POLLIN, timeout, "read", || {
+                    unix_read(other, &mut buffer).expect("a Unix kind")
+                })?
+            }
             other => return Err(not_offered(other, "stream receive")),
         };
         // Zero bytes from read(): end of stream, sent as empty data.
@@ -176,6 +187,9 @@ impl Adapter {
         match &entry.kind {
             Kind::Stream(s) => s.shutdown(how).map_err(|e| io_fail(e, "shutdown"))?,
             Kind::Unconnected(s) => s.shutdown(how).map_err(|e| io_fail(e, "shutdown"))?,
+            Kind::UnixStream(s) => s.shutdown(how).map_err(|e| io_fail(e, "shutdown"))?,
+            Kind::UnixDatagram(s) => s.shutdown(how).map_err(|e| io_fail(e, "shutdown"))?,
+            Kind::UnixSocket(s) => s.shutdown(how).map_err(|e| io_fail(e, "shutdown"))?,
             other => return Err(not_offered(other, "shutdown")),
         }
         Ok(json!({}))
@@ -186,11 +200,14 @@ impl Adapter {
         let entry = self.entry(args)?;
         match &entry.kind {
             // std's TcpStream::set_linger is unstable (feature tcp_linger): socket2's.
-            Kind::Stream(_) | Kind::Unconnected(_) => entry
-                .kind
-                .sref()
-                .set_linger(Some(Duration::ZERO))
-                .map_err(|e| io_fail(e, "set_linger"))?,
+            // std has no linger on Unix sockets either: socket2's.
+            Kind::Stream(_) | Kind::Unconnected(_) | Kind::UnixStream(_) | Kind::UnixSocket(_) => {
+                entry
+                    .kind
+                    .sref()
+                    .set_linger(Some(Duration::ZERO))
+                    .map_err(|e| io_fail(e, "set_linger"))?
+            }
             other => return Err(not_offered(other, "abortive close")),
         }
         drop(self.sockets.remove(&handle)); // close(2) with linger 0: RST

@@ -223,7 +223,7 @@ json_t *op_unix_sendto(json_t *args, Error *e) {
     json_t *address = address_member(args, "address", 0, e);
     if (!address && e->code) return NULL;
     if (address && unix_address(address, 0, &to, &bound, e) < 0) return NULL;
-    if (address && !bound) address = NULL; /* {"unnamed": true}: no destination, as without address */
+    if (address && !bound) return supply(e, "EINVAL", "an unnamed socket is no destination");
     if (handle_fds(args, &fds, &nfds, e) < 0) return NULL;
     if (b64_arg(args, &data, &len, e) < 0) return free(fds), NULL;
     struct iovec iov = {data, len};

@@ -13,13 +13,17 @@ expected trace), then with the target there, and grades the pair (conformance.gr
 from __future__ import annotations
 
 import hashlib
+import os
+import secrets
+import shutil
+import tempfile
 from dataclasses import dataclass
 from typing import Any, Callable, Iterable
 
 import pytest
 
 from fixtures import host
-from fixtures.endpoint import Addr, Endpoint
+from fixtures.endpoint import Addr, Endpoint, UnixAddr
 from fixtures.ports import ClosedPort, FreePorts
 from fixtures.trace import Trace
 from fixtures.wire import WireObserver
@@ -28,8 +32,13 @@ from reference_impl.errors import UNSUPPORTED, OpError
 from . import catalogue
 
 # A case's family: which socket family and which loopback address it runs on.
-FAMILY_HOSTS = {"ipv4": ("ipv4", "127.0.0.1"), "ipv6": ("ipv6", "::1"), "ipv4-mapped": ("ipv6", "::ffff:127.0.0.1")}
-FAMILY_NEEDS = {"ipv4": {"ipv4"}, "ipv6": {"ipv6"}, "ipv4-mapped": {"ipv4", "ipv6", "ipv4-mapped"}}
+# "unix": Unix-domain sockets (1.4), no Internet address at all; paths come from run.unix_path.
+FAMILY_HOSTS = {"ipv4": ("ipv4", "127.0.0.1"), "ipv6": ("ipv6", "::1"), "ipv4-mapped": ("ipv6", "::ffff:127.0.0.1"),
+                "unix": ("unix", "")}
+FAMILY_NEEDS = {"ipv4": {"ipv4"}, "ipv6": {"ipv6"}, "ipv4-mapped": {"ipv4", "ipv6", "ipv4-mapped"}, "unix": set()}
+# A case's private directory for socket files: the prefix names the suite's process, so a
+# check that nothing is left behind looks only at its own (tests/test_unix_paths.py).
+UNIX_DIR_PREFIX = "sockspec-unix-"
 _MISSING = object()
 _FREE_PORTS = FreePorts()
 
@@ -99,6 +108,7 @@ class Run:
         self._held: list[ClosedPort | WireObserver] = []
         self._service_factory = service_factory
         self._service: Any = None
+        self._unix_dir: str | None = None
 
     @property
     def echo(self) -> Any:
@@ -198,7 +208,36 @@ class Run:
         self._held.append(observer)
         return observer
 
+    # -- Unix-domain addresses (1.4) -------------------------------------------------------
+
+    @property
+    def unix_dir(self) -> str:
+        """This case's private directory for socket files, made on first use (mkdtemp, mode
+        0700) and removed with everything in it when the case ends. The reference's run and
+        the target's each get their own; traces show names relative to it."""
+        if self._unix_dir is None:
+            self._unix_dir = tempfile.mkdtemp(prefix=f"{UNIX_DIR_PREFIX}{os.getpid()}-")
+            self.trace.unix_dir = self._unix_dir
+        return self._unix_dir
+
+    def unix_path(self, name: str) -> UnixAddr:
+        """A pathname address ``name`` inside this case's directory (nothing is created)."""
+        return UnixAddr(path=os.path.join(self.unix_dir, name))
+
+    def unix_abstract(self, name: str) -> UnixAddr:
+        """An abstract address, unique to this run (shown as ``@name`` in traces)."""
+        if not self.trace.unix_tag:
+            self.trace.unix_tag = f"sockspec-{os.getpid()}-{secrets.token_hex(4)}-"
+        return UnixAddr(abstract=self.trace.unix_tag + name)
+
+    def unix_name(self, address: UnixAddr | None) -> str:
+        """An address as this run's trace shows it: comparable across the two runs."""
+        return "(none)" if address is None else self.trace.unix_name(address.wire())
+
     def release(self) -> None:
+        if self._unix_dir is not None:
+            shutil.rmtree(self._unix_dir, ignore_errors=True)
+            self._unix_dir = None
         if self._service is not None and hasattr(self._service, "stop"):
             self._service.stop()
         for held in self._held:
@@ -210,6 +249,8 @@ def normalise(value: Any, trace: Trace) -> Any:
     """Make a checked value comparable across runs (ports named, bytes summarised)."""
     if isinstance(value, Addr):
         return f"{value.host}:{trace.ports(value.port)}"
+    if isinstance(value, UnixAddr):
+        return trace.unix_name(value.wire())
     if isinstance(value, (bytes, bytearray)):
         if len(value) <= 32:
             return repr(bytes(value))

@@ -1,5 +1,5 @@
 /*
- * sockspec Java adapter: the wire protocol v1.2 (docs/protocol.md) over java.nio.channels.
+ * sockspec Java adapter: the wire protocol v1.4 (docs/protocol.md) over java.nio.channels.
  *
  * Reads one JSON request per line on stdin, performs it with ServerSocketChannel,
  * SocketChannel or DatagramChannel, and writes one JSON response per line on stdout.
@@ -12,8 +12,8 @@
  * EIO with the exception in the message. README.md lists the table.
  *
  * This class is the protocol loop and the dispatch table; the operations live in
- * Session, StreamOps, DatagramOps, Addresses and Options; the echo servers of serve.* in
- * ServeOps, ServeTcp and ServeUdp.
+ * Session, StreamOps, DatagramOps, UnixOps (Unix-domain sockets), Addresses and Options; the
+ * echo servers of serve.* in ServeOps, ServeTcp and ServeUdp.
  */
 package sockspec;
 
@@ -39,6 +39,7 @@ public final class Adapter {
     final StreamOps stream = new StreamOps(handles);
     final DatagramOps datagram = new DatagramOps(handles);
     final ServeOps serve = new ServeOps(handles);
+    final UnixOps unix = new UnixOps(handles);
 
     JsonObject dispatch(String op, Args args) throws OpError {
         switch (op) {
@@ -63,6 +64,15 @@ public final class Adapter {
             case "opt.get": return Options.opGet(handles, args);
             case "serve.start": return serve.start(args);
             case "serve.stop": return serve.stop(args);
+            case "unix.listen": return unix.listen(args);
+            case "unix.accept": return unix.accept(stream, args);
+            case "unix.connect": return unix.connect(args);
+            case "unix.unlink": return unix.unlink(args);
+            case "unix.bind":
+            case "unix.socketpair":
+            case "unix.sendto":
+            case "unix.recvfrom":
+            case "unix.peercred": return unix.unsupportedOp(op, args);
             default: throw unsupported("unknown operation '" + op + "'");
         }
     }

@@ -13,6 +13,7 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.net.StandardProtocolFamily;
+import java.net.UnixDomainSocketAddress;
 import java.net.UnknownHostException;
 import java.nio.channels.DatagramChannel;
 import java.nio.channels.NetworkChannel;
@@ -59,8 +60,15 @@ final class Addresses {
         return new InetSocketAddress(address, (int) port);
     }
 
-    /** The protocol's {host, port} object. */
+    /** The protocol's {host, port} object, or a Unix address (1.4): {path} or {unnamed: true}. */
     static JsonObject address(SocketAddress sa) {
+        if (sa instanceof UnixDomainSocketAddress) {
+            String path = ((UnixDomainSocketAddress) sa).getPath().toString();
+            JsonObject o = new JsonObject();
+            if (path.isEmpty()) o.addProperty("unnamed", true); // java.nio's unnamed address
+            else o.addProperty("path", path);
+            return o;
+        }
         InetSocketAddress isa = (InetSocketAddress) sa;
         JsonObject o = new JsonObject();
         o.addProperty("host", ntop(isa.getAddress()));
@@ -112,6 +120,14 @@ final class Addresses {
             local = s.channel.getLocalAddress();
         } catch (IOException e) {
             throw errorOf(e, "getLocalAddress");
+        }
+        if (local == null && s.family == StandardProtocolFamily.UNIX) {
+            JsonObject o = new JsonObject();
+            o.addProperty("unnamed", true);
+            JsonArray emulated = new JsonArray(); // the adapter's answer for java.nio's null
+            emulated.add("unnamed");
+            o.add("emulated", emulated);
+            return o;
         }
         if (local == null) {
             JsonObject o = new JsonObject();

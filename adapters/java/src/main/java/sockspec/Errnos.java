@@ -49,6 +49,14 @@ final class Errnos {
         {"Operation not supported", "EOPNOTSUPP"},
         {"No buffer space available", "ENOBUFS"},
         {"Resource temporarily unavailable", "EAGAIN"},
+        // Unix-domain sockets (1.4)
+        {"No such file or directory", "ENOENT"},
+        {"Not a directory", "ENOTDIR"},
+        {"File name too long", "ENAMETOOLONG"},
+        {"Read-only file system", "EROFS"},
+        {"Protocol wrong type for socket", "EPROTOTYPE"},
+        {"Socket operation on non-socket", "ENOTSOCK"},
+        {"Unix domain path too long", "EINVAL"}, // the JDK's own check: longer than sun_path
     };
 
     /** The protocol error for e; context (the failing call) prefixes the message. */

@@ -9,12 +9,13 @@ import java.net.InetSocketAddress;
 import java.net.StandardProtocolFamily;
 import java.net.StandardSocketOptions;
 import java.nio.channels.DatagramChannel;
+import java.nio.channels.SocketChannel;
 import java.util.ArrayList;
 import java.util.List;
 
 /** hello (protocol version and the features this JDK can do), reset and close. */
 final class Session {
-    static final String PROTOCOL_VERSION = "1.3";
+    static final String PROTOCOL_VERSION = "1.4";
 
     private final Handles handles;
     private List<String> features;
@@ -31,6 +32,13 @@ final class Session {
             "stream.shutdown", "stream.shutdown.write", "stream.shutdown.read", "stream.abort",
             "nonblocking", "serve.tcp", "serve.udp", "opt.reuseaddr", "opt.nodelay", "opt.keepalive", "opt.linger",
             "opt.rcvbuf", "opt.sndbuf", "opt.broadcast"));
+        // Unix-domain stream channels (JDK 16+, UnixOps); nothing else of protocol 1.4's Unix
+        // features exists in java.nio (UnixOps says why)
+        try (SocketChannel probe = SocketChannel.open(StandardProtocolFamily.UNIX)) {
+            f.add("unix.stream");
+        } catch (IOException | RuntimeException e) {
+            // no AF_UNIX here
+        }
         try (DatagramChannel probe = DatagramChannel.open(StandardProtocolFamily.INET)) {
             if (probe.supportedOptions().contains(StandardSocketOptions.SO_REUSEPORT)) f.add("opt.reuseport");
         } catch (IOException | RuntimeException e) {

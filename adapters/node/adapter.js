@@ -30,6 +30,7 @@ const ops = Object.assign(
   require('./lib/address').ops,
   require('./lib/options').ops,
   require('./lib/serve').ops,
+  require('./lib/unix').ops,
 );
 
 async function handle(line) {

@@ -17,6 +17,18 @@ function address(host, port) {
   return { host, port };
 }
 
+// A Unix connection's address as the adapter kept it: every field is the adapter's.
+function kept(unixAddr) {
+  return { ...unixAddr, emulated: Object.keys(unixAddr) };
+}
+
+// The protocol's form of a Unix path as Node reports it: "\0name" is an abstract name.
+function unixAddress(path) {
+  if (path === null || path === undefined || path === '') return { unnamed: true };
+  if (path.startsWith('\0')) return { abstract: path.slice(1) };
+  return { path };
+}
+
 const ops = {};
 
 ops['addr.local'] = (args) => {
@@ -26,6 +38,7 @@ ops['addr.local'] = (args) => {
   if (state.kind === 'server') {
     const a = state.server.address();
     if (!a) throw supply('EBADF', 'getsockname: listener closed (server.address() is null)');
+    if (state.unix) return unixAddress(a); // a pipe server reports its path (a string)
     return address(a.address, a.port);
   }
   if (state.kind === 'udp') {
@@ -36,6 +49,7 @@ ops['addr.local'] = (args) => {
       throw asOpError(err, 'getsockname');
     }
   }
+  if (state.unix) return kept(state.unix.local); // a pipe's net.Socket has no getsockname (lib/unix.js)
   const sock = state.sock;
   if (sock.localAddress === undefined) throw supply('EINVAL', 'getsockname: Node reports no local address');
   return address(sock.localAddress, sock.localPort);
@@ -54,9 +68,10 @@ ops['addr.peer'] = (args) => {
       throw asOpError(err, 'getpeername');
     }
   }
+  if (state.unix) return kept(state.unix.peer); // a pipe's net.Socket has no getpeername (lib/unix.js)
   const sock = state.sock;
   if (sock.remoteAddress === undefined) throw supply('ENOTCONN', 'getpeername: not connected (remoteAddress is undefined)');
   return address(sock.remoteAddress, sock.remotePort);
 };
 
-module.exports = { checkAddress, address, ops };
+module.exports = { checkAddress, address, unixAddress, ops };

@@ -61,8 +61,12 @@ ops['stream.abort'] = (args) => {
   const state = lookup(args);
   forget(args.handle);
   if (state.kind === 'conn') {
-    if (state.sock.destroyed) state.sock.destroy();
-    else state.sock.resetAndDestroy(); // SO_LINGER {1, 0} + close: RST (uv_tcp_close_reset)
+    if (state.sock.destroyed || state.unix) {
+      // A Unix socket: resetAndDestroy() is TCP-only (a Pipe handle throws
+      // ERR_INVALID_HANDLE_TYPE); destroy() is Node's immediate close, and on AF_UNIX that is
+      // all SO_LINGER 0 + close would do (there is no RST: unix(7)).
+      state.sock.destroy();
+    } else state.sock.resetAndDestroy(); // SO_LINGER {1, 0} + close: RST (uv_tcp_close_reset)
     notify(state);
   } else {
     closeState(state, false);

@@ -4,7 +4,7 @@
 
 const os = require('os');
 
-const PROTOCOL = '1.3';
+const PROTOCOL = '1.4';
 
 function ipv6Loopback() {
   for (const addrs of Object.values(os.networkInterfaces())) {
@@ -23,6 +23,11 @@ const FEATURES = [
   'serve.tcp', 'serve.udp',
 ];
 if (ipv6Loopback()) FEATURES.push('ipv6', 'ipv4-mapped');
+// Unix-domain sockets (1.4, lib/unix.js): net over a path; Linux abstract names as "\0name".
+// Not declared: unix.dgram, unix.seqpacket, unix.socketpair (net and dgram have none),
+// unix.autobind, unix.peercred, unix.rights, unix.credentials.
+if (process.platform !== 'win32') FEATURES.push('unix.stream');
+if (process.platform === 'linux') FEATURES.push('unix.abstract');
 
 const ops = {};
 

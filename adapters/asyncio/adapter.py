@@ -1,10 +1,11 @@
-"""The asyncio adapter: protocol 1.3 over Python's asyncio streams and datagram transports.
+"""The asyncio adapter: protocol 1.4 over Python's asyncio streams and datagram transports.
 
 In-process (``--target asyncio``): the suite calls ``handle(request)`` on its own thread; every
 operation runs as a coroutine on an event loop of this adapter's own thread, the way an
 asyncio program would do it: ``asyncio.start_server`` and ``open_connection`` for streams,
 ``StreamReader.read`` and ``StreamWriter.write`` + ``drain`` for data,
-``loop.create_datagram_endpoint`` for UDP, and echo servers written as the asyncio docs write
+``loop.create_datagram_endpoint`` for UDP, ``start_unix_server`` / ``open_unix_connection`` and
+Unix datagram endpoints for Unix-domain sockets (unix.py), and echo servers written as the asyncio docs write
 them for ``serve.*`` (echo.py). The glue adds nothing of its own: where asyncio has no way to
 do something, the answer is UNSUPPORTED (and the feature is not declared). Socket options are
 the one place the adapter reaches for the socket module (options.py says how).
@@ -38,6 +39,8 @@ from .handles import (
 )
 from .options import NAMES as OPTION_NAMES
 from .options import get_option, linger_off, prepared_socket, set_option
+from .unix import FEATURES as UNIX_FEATURES
+from .unix import UnixOperations
 from .waits import within
 from .wire import (
     BADREQUEST,
@@ -53,7 +56,7 @@ from .wire import (
 _SERVE_BACKLOG = 1024  # serve.start's default (docs/protocol.md §6)
 
 
-class AsyncioAdapter:
+class AsyncioAdapter(UnixOperations):
     implementation = "python-asyncio"
     language = "python"
 
@@ -362,9 +365,10 @@ _OPERATIONS = operation_table(AsyncioAdapter)
 def _features() -> list[str]:
     # Not declared: tcp.socket (no unconnected stream socket in asyncio), stream.shutdown.read
     # (write_eof only), udp.connect (an endpoint takes its remote address only when created),
-    # raw, ping-socket.
+    # raw, ping-socket; of the Unix features (1.4, unix.py) unix.seqpacket, unix.autobind,
+    # unix.peercred, unix.rights, unix.credentials.
     features = ["tcp", "udp", "ipv4", "tcp.bind-connect", "stream.shutdown.write", "stream.abort", "nonblocking",
-                "serve.tcp", "serve.udp", *(f"opt.{name}" for name in OPTION_NAMES if name != "v6only")]
+                "serve.tcp", "serve.udp", *UNIX_FEATURES, *(f"opt.{name}" for name in OPTION_NAMES if name != "v6only")]
     if ipv6_loopback_usable():
         features += ["ipv6", "ipv4-mapped", "opt.v6only"]
     return sorted(features)

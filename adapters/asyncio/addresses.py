@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import socket
+from typing import Any
 
 from .errors import OpError
 from .wire import Args, BadRequest
@@ -28,8 +30,25 @@ def numeric_sockaddr(family: int, host: str, port: int) -> tuple[str, int]:
     return host, port
 
 
-def address_of(sockaddr: tuple) -> dict:
-    return {"host": sockaddr[0], "port": sockaddr[1]}
+def address_of(sockaddr: Any) -> dict:
+    """The protocol's form of a socket address: {host, port}, or a Unix address (1.4)."""
+    if isinstance(sockaddr, tuple):
+        return {"host": sockaddr[0], "port": sockaddr[1]}
+    return unix_address_of(sockaddr)
+
+
+def unix_address_of(sockaddr: Any) -> dict:
+    """asyncio's (the socket module's) form back to the protocol's: a str path, bytes or a str
+    starting with NUL for an abstract name, '' or None for an unnamed socket."""
+    if sockaddr is None or sockaddr in ("", b""):
+        return {"unnamed": True}
+    if isinstance(sockaddr, bytes):
+        if sockaddr[:1] == b"\0":
+            return {"abstract": sockaddr[1:].decode("utf-8", "surrogateescape")}
+        return {"path": os.fsdecode(sockaddr)}
+    if sockaddr.startswith("\0"):
+        return {"abstract": sockaddr[1:]}
+    return {"path": sockaddr}
 
 
 def ipv6_loopback_usable() -> bool:

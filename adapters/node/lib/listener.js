@@ -66,11 +66,13 @@ ops['tcp.accept'] = async (args) => {
     return undefined;
   }, 'accept');
   const sock = conn.sock;
-  const result = {
-    handle: register(conn),
-    local: address(sock.localAddress, sock.localPort),
-    peer: address(sock.remoteAddress, sock.remotePort),
-  };
+  const result = conn.unix // a Unix listener's connection (lib/unix.js): the addresses the adapter kept
+    ? { handle: register(conn), local: conn.unix.local, peer: conn.unix.peer, emulated: ['local', 'peer'] }
+    : {
+      handle: register(conn),
+      local: address(sock.localAddress, sock.localPort),
+      peer: address(sock.remoteAddress, sock.remotePort),
+    };
   sock.resume(); // start reading (the connection was accepted paused)
   return result;
 };

@@ -109,6 +109,16 @@ ops['unix.accept'] = async (args) => {
     if (state.error) throw asOpError(state.error, 'accept');
     return undefined;
   }, 'accept');
+  if (!conn.unix) { // a TCP listener's connection: its addresses are Node's
+    const { sock } = conn;
+    const result = {
+      handle: register(conn),
+      local: { host: sock.localAddress, port: sock.localPort },
+      peer: { host: sock.remoteAddress, port: sock.remotePort },
+    };
+    sock.resume();
+    return result;
+  }
   const result = { handle: register(conn), local: conn.unix.local, peer: conn.unix.peer, emulated: EMULATED };
   conn.sock.resume(); // start reading (the connection was accepted paused)
   return result;

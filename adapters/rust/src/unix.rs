@@ -283,7 +283,10 @@ impl Adapter {
                 "ENOTSOCK",
                 "the handle is an echo server, not a socket",
             )),
-            _ => Err(fail("EPROTOTYPE", "not a Unix-domain socket")),
+            _ => Err(supply(
+                "EPROTOTYPE",
+                "not a Unix-domain socket (no std Unix type)",
+            )),
         }
     }
 

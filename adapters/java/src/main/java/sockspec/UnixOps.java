@@ -232,6 +232,7 @@ final class UnixOps {
 
     /** What java.nio has no channel or option for (none of it declared). */
     JsonObject unsupportedOp(String op, Args args) throws OpError {
+        if (op.equals("unix.sendto") || op.equals("unix.recvfrom")) handles.get(args); // unknown handle: EBADF first
         if (op.equals("unix.peercred")) {
             handles.get(args);
             throw unsupported("unix.peercred: jdk.net.ExtendedSocketOptions.SO_PEERCRED gives user and group names "

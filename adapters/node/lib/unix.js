@@ -167,7 +167,8 @@ ops['unix.unlink'] = (args) => {
 };
 
 for (const op of ['unix.bind', 'unix.socketpair', 'unix.sendto', 'unix.recvfrom']) {
-  ops[op] = () => {
+  ops[op] = (args) => {
+    if (op === 'unix.sendto' || op === 'unix.recvfrom') lookup(args); // an unknown handle is EBADF first
     throw unsupported(`Node's net and dgram have no ${op} (Unix datagram sockets, socketpair)`);
   };
 }

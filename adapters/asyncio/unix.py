@@ -111,7 +111,7 @@ class UnixOperations:
         local = None if bind is None else unix_sockaddr(bind, "bind")
         timeout = args.timeout()
         if remote is None:
-            raise supply("EINVAL", "connect: an unnamed address names no peer")
+            raise OpError("EINVAL", "connect: an unnamed address names no peer")
         if kind == "dgram":
             return await self._connect_datagram(remote, local)
         if local is None:
@@ -222,7 +222,7 @@ class UnixOperations:
     async def op_unix_unlink(self, args: Args) -> dict:
         path = unix_sockaddr(args.get("address", dict))
         if path is None or path.startswith("\0"):
-            raise supply("EINVAL", "unlink: only a pathname socket has a file")
+            raise OpError("EINVAL", "unlink: only a pathname socket has a file to remove")
         try:
             os.unlink(path)  # what an asyncio program does to remove its socket file
         except OSError as exc:

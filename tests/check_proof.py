@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-from tests.faulty import datagram, icmp, passive, protocol_faults, session, stream, teardown
+from tests.faulty import datagram, icmp, passive, protocol_faults, session, stream, teardown, unix
 
 _BLANKED = re.compile(r"\b(\d+|True|False|None)\b")
 STOP = "(scenario stopped)"
@@ -28,7 +28,7 @@ def _merged(*modules) -> dict[str, dict]:
     return proofs
 
 
-PROOFS = _merged(stream, passive, teardown, session, datagram, icmp, protocol_faults)
+PROOFS = _merged(stream, passive, teardown, session, datagram, icmp, protocol_faults, unix)
 
 # Checks no faulty target can reach first, each with the reason (they guard the host or the
 # kernel, not the target). Keep this short: every entry is a check that cannot fail.

@@ -10,6 +10,7 @@ import tempfile
 from conformance.scenario import UNIX_DIR_PREFIX
 from reference_impl.engine import ReferenceAdapter
 from tests.conftest import grade_cases
+from tests.faulty.unix import CloseKeepsAbstractName, CloseUnlinks
 
 
 def _left_behind() -> list[str]:
@@ -22,6 +23,13 @@ def test_nothing_is_left_in_the_temp_area_after_a_run():
         verdicts = grade_cases(behaviour_id, ReferenceAdapter)
         assert verdicts and all(v.grade == "pass" for _, v in verdicts), behaviour_id
     assert _left_behind() == before == []
+
+
+def test_nothing_is_left_when_the_target_fails_either():
+    for behaviour_id, fault in (("UNIX-NAME-006", CloseKeepsAbstractName), ("UNIX-NAME-003", CloseUnlinks)):
+        verdicts = grade_cases(behaviour_id, fault)
+        assert any(v.grade == "fail" for _, v in verdicts), behaviour_id
+    assert _left_behind() == []
 
 
 def test_traces_show_paths_relative_to_the_case_directory():

@@ -9,7 +9,10 @@ identifier survived a ping socket), shared-queue (every raw receive reads the fi
 opened), ip-header (raw receives get a 20-byte IPv4 header put in front), renumbers (raw
 receives show sequence numbers one higher), bad-checksum (raw receives get their ICMP checksum
 damaged), leaks (what one raw socket receives is delivered again to every other raw socket),
-leaks-to-first (what a later raw socket receives is delivered again to the first one), or ok.
+leaks-to-first (what a later raw socket receives is delivered again to the first one),
+unsearchable-is-missing (a unix.connect refused with EACCES for a directory it cannot search
+answers ENOENT), refuses (OP always answers EACCES), or ok. stand-in for unix.connect hands
+out one end of a socketpair, as if connected.
 OP: the operation that triggers it. --features replaces the
 features declared in hello. Any further arguments are ignored (tests use one as a marker
 to find leftover processes).
@@ -17,6 +20,7 @@ to find leftover processes).
 
 import base64
 import json
+import os
 import signal
 import sys
 import time
@@ -72,6 +76,17 @@ def main() -> None:
             out.write(json.dumps(response).encode() + b"\n")
             out.flush()
             continue
+        if request.get("op") == trigger and mode in ("unsearchable-is-missing", "refuses"):
+            response = adapter.handle(request)
+            if mode == "refuses":
+                response = {"id": request["id"], "ok": False, "error": {"code": "EACCES", "message": "refused"}}
+            elif not response["ok"] and response["error"]["code"] == "EACCES":
+                directory = os.path.dirname(request["args"]["address"].get("path", ""))
+                if not os.access(directory, os.X_OK):
+                    response["error"] = {"code": "ENOENT", "message": "no such path"}
+            out.write(json.dumps(response).encode() + b"\n")
+            out.flush()
+            continue
         if request.get("op") == trigger:
             if mode == "crash":
                 print(f"misbehaving adapter: crashing on {trigger}", file=sys.stderr, flush=True)
@@ -85,7 +100,13 @@ def main() -> None:
                 continue
             if mode == "stand-in":
                 response = adapter.handle(request)
-                if not response["ok"] and response["error"]["code"] in ("EPERM", "EACCES"):
+                if not response["ok"] and response["error"]["code"] in ("EPERM", "EACCES") \
+                        and trigger == "unix.connect":
+                    pair = adapter.handle({"id": request["id"], "op": "unix.socketpair", "args": {"kind": "stream"}})
+                    response = {"id": request["id"], "ok": True, "result": {
+                        "handle": pair["result"]["handles"][0], "local": {"unnamed": True},
+                        "peer": request["args"]["address"]}}
+                elif not response["ok"] and response["error"]["code"] in ("EPERM", "EACCES"):
                     family = request["args"]["family"]
                     host = "127.0.0.1" if family == "ipv4" else "::1"
                     bound = adapter.handle({"id": request["id"], "op": "udp.bind",

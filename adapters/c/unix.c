@@ -39,7 +39,7 @@ static int unix_address(json_t *address, int autobind_ok, Address *a, int *bound
         a->len = sizeof(sa_family_t);
         *bound = 0;
     } else if (json_is_true(autobind)) {
-        if (!autobind_ok) return supply(e, "EINVAL", "autobind only binds a socket; it names no peer"), -1;
+        if (!autobind_ok) return fail(e, "EINVAL", "autobind only binds a socket; it names no peer"), -1;
         a->len = sizeof(sa_family_t); /* bind(2) with the family alone: the kernel picks a name */
     } else {
         return fail(e, "BADREQUEST", "a Unix address has 'path', 'abstract' or 'unnamed'"), -1;
@@ -223,7 +223,7 @@ json_t *op_unix_sendto(json_t *args, Error *e) {
     json_t *address = address_member(args, "address", 0, e);
     if (!address && e->code) return NULL;
     if (address && unix_address(address, 0, &to, &bound, e) < 0) return NULL;
-    if (address && !bound) return supply(e, "EINVAL", "an unnamed socket is no destination");
+    if (address && !bound) return fail(e, "EINVAL", "an unnamed socket is no destination");
     if (handle_fds(args, &fds, &nfds, e) < 0) return NULL;
     if (b64_arg(args, &data, &len, e) < 0) return free(fds), NULL;
     struct iovec iov = {data, len};
@@ -343,7 +343,7 @@ json_t *op_unix_unlink(json_t *args, Error *e) {
         Address a;
         int bound;
         if (unix_address(address, 1, &a, &bound, e) < 0) return NULL;
-        return supply(e, "EINVAL", "only a pathname socket has a file to remove");
+        return fail(e, "EINVAL", "only a pathname socket has a file to remove");
     }
     if (!json_is_string(path)) return fail(e, "BADREQUEST", "'path' must be a string");
     if (unlink(json_string_value(path)) < 0) return fail_errno(e, errno, "unlink");

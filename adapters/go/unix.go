@@ -55,7 +55,7 @@ func unixAddrArg(a args, name, netw string, required, mayAutobind bool) (*net.Un
 	}
 	if string(o["autobind"]) == "true" {
 		if !mayAutobind {
-			return nil, true, supply("EINVAL", "autobind only binds a socket; it names no peer")
+			return nil, true, fail("EINVAL", "autobind only binds a socket; it names no peer")
 		}
 		return &net.UnixAddr{Name: "", Net: netw}, true, nil
 	}
@@ -137,7 +137,7 @@ func (ad *adapter) opUnixConnect(a args) (result, error) {
 		return nil, err
 	}
 	if raddr == nil {
-		return nil, supply("EINVAL", "cannot connect to an unnamed socket")
+		return nil, fail("EINVAL", "cannot connect to an unnamed socket")
 	}
 	laddr, hasBind, err := unixAddrArg(a, "bind", netw, false, true)
 	if err != nil {
@@ -320,7 +320,7 @@ func (ad *adapter) opUnixSendto(a args) (result, error) {
 		return nil, err
 	}
 	if hasTo && to == nil {
-		return nil, supply("EINVAL", "an unnamed socket is no destination")
+		return nil, fail("EINVAL", "an unnamed socket is no destination")
 	}
 	var handles []int64
 	if v, ok := a.raw("fds"); ok {
@@ -473,7 +473,7 @@ func (ad *adapter) opUnixUnlink(a args) (result, error) {
 	}
 	o, _, _ := a.object("address")
 	if _, ok := o.raw("path"); !ok || addr == nil {
-		return nil, supply("EINVAL", "only a pathname socket has a file to remove")
+		return nil, fail("EINVAL", "only a pathname socket has a file to remove")
 	}
 	if err := os.Remove(addr.Name); err != nil {
 		return nil, translate(err, "unlink", 0)

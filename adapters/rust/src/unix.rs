@@ -77,7 +77,7 @@ fn address_arg(args: &Args, name: &str, may_autobind: bool) -> R<Option<UAddr>> 
         UAddr::Unnamed
     } else if object.get("autobind") == Some(&Value::Bool(true)) {
         if !may_autobind {
-            return Err(supply(
+            return Err(fail(
                 "EINVAL",
                 "autobind only binds a socket; it names no peer",
             ));
@@ -98,7 +98,7 @@ fn required_address(args: &Args, name: &str, may_autobind: bool) -> R<UAddr> {
 /// A destination: never unnamed or autobind (protocol 1.4).
 fn peer_address(args: &Args, name: &str) -> R<Option<UAddr>> {
     match address_arg(args, name, false)? {
-        Some(UAddr::Unnamed) => Err(supply("EINVAL", "an unnamed socket is no destination")),
+        Some(UAddr::Unnamed) => Err(fail("EINVAL", "an unnamed socket is no destination")),
         other => Ok(other),
     }
 }
@@ -609,7 +609,7 @@ impl Adapter {
         match required_address(args, "address", true)? {
             UAddr::Path(p) => std::fs::remove_file(&p).map_err(|e| io_fail(e, "remove_file"))?,
             _ => {
-                return Err(supply(
+                return Err(fail(
                     "EINVAL",
                     "only a pathname socket has a file to remove",
                 ))

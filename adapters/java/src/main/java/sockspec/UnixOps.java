@@ -67,6 +67,11 @@ final class UnixOps {
      * names and autobind have no java.nio form: UNSUPPORTED.
      */
     static UnixDomainSocketAddress address(JsonObject raw, String name) throws OpError {
+        return address(raw, name, false);
+    }
+
+    /** A destination (unix.connect's address) is never unnamed or autobind: EINVAL (protocol 1.4). */
+    static UnixDomainSocketAddress address(JsonObject raw, String name, boolean destination) throws OpError {
         if (raw == null) throw bad("missing argument '" + name + "'");
         Args a = new Args(raw);
         if (raw.has("path")) {
@@ -85,10 +90,12 @@ final class UnixOps {
         }
         if (raw.has("unnamed")) {
             if (!isTrue(raw, "unnamed")) throw bad("unnamed must be true");
+            if (destination) throw new OpError("EINVAL", "an unnamed address names no socket to reach");
             return null;
         }
         if (raw.has("autobind")) {
             if (!isTrue(raw, "autobind")) throw bad("autobind must be true");
+            if (destination) throw new OpError("EINVAL", "autobind only binds a socket");
             throw unsupported("java.nio cannot autobind: a SocketChannel bound to null stays unnamed "
                 + "(unix.autobind not declared)");
         }
@@ -134,11 +141,10 @@ final class UnixOps {
 
     JsonObject connect(Args args) throws OpError {
         streamKind(args);
-        UnixDomainSocketAddress remote = address(args.object("address"), "address");
+        UnixDomainSocketAddress remote = address(args.object("address"), "address", true);
         JsonObject bindArg = args.object("bind");
         UnixDomainSocketAddress local = bindArg == null ? null : address(bindArg, "bind");
         double timeout = args.timeout();
-        if (remote == null) throw new OpError("EINVAL", "connect: an unnamed address names no peer");
         SocketChannel ch;
         try {
             ch = SocketChannel.open(StandardProtocolFamily.UNIX);
@@ -211,9 +217,9 @@ final class UnixOps {
         JsonObject raw = args.object("address");
         if (raw != null && !raw.has("path")) {
             try {
-                address(raw, "address"); // well-formed?
+                address(raw, "address", true); // well-formed?
             } catch (OpError e) {
-                if (!e.code.equals("UNSUPPORTED")) throw e;
+                if (e.code.equals("BADREQUEST")) throw e;
             }
             throw new OpError("EINVAL", "only a pathname socket has a file to remove");
         }

@@ -40,7 +40,9 @@ function kindArg(args) {
 
 // The path string net takes for a protocol Unix address: a path, "\0" + name for an abstract
 // name; null for an unnamed one.
-function unixPath(args, name) {
+// A destination (unix.connect's and unix.sendto's address) is never unnamed or autobind:
+// EINVAL (protocol 1.4).
+function unixPath(args, name, destination = false) {
   const address = arg(args, name, 'dict');
   const has = (key) => Object.prototype.hasOwnProperty.call(address, key);
   if (has('path')) {
@@ -51,10 +53,12 @@ function unixPath(args, name) {
   if (has('abstract')) return `\0${arg(address, 'abstract', 'str')}`;
   if (has('unnamed')) {
     if (arg(address, 'unnamed', 'bool') !== true) throw bad('unnamed must be true');
+    if (destination) throw new OpError('EINVAL', 'an unnamed address names no socket to reach');
     return null;
   }
   if (has('autobind')) {
     if (arg(address, 'autobind', 'bool') !== true) throw bad('autobind must be true');
+    if (destination) throw new OpError('EINVAL', 'autobind only binds a socket');
     throw unsupported("Node's net cannot autobind (unix.autobind not declared)");
   }
   throw bad(`argument ${JSON.stringify(name)} is not a Unix address (path, abstract, unnamed, autobind)`);
@@ -126,7 +130,7 @@ ops['unix.accept'] = async (args) => {
 
 ops['unix.connect'] = async (args) => {
   kindArg(args);
-  const path = unixPath(args, 'address');
+  const path = unixPath(args, 'address', true);
   const timeout = timeoutArg(args);
   if (arg(args, 'bind', 'dict', null) !== null) {
     unixPath(args, 'bind');
@@ -156,8 +160,8 @@ ops['unix.connect'] = async (args) => {
 };
 
 ops['unix.unlink'] = (args) => {
-  const path = unixPath(args, 'address');
-  if (path === null || path.startsWith('\0')) throw new OpError('EINVAL', 'only a pathname socket has a file to remove');
+  const path = unixPath(args, 'address', true);
+  if (path.startsWith('\0')) throw new OpError('EINVAL', 'only a pathname socket has a file to remove');
   try {
     fs.unlinkSync(path); // what a Node program does to remove its socket file
   } catch (err) {

@@ -44,9 +44,11 @@ def kind_of(args: Args) -> str:
     return kind
 
 
-def unix_sockaddr(raw: Any, name: str = "address") -> str | None:
+def unix_sockaddr(raw: Any, name: str = "address", destination: bool = False) -> str | None:
     """The socket module's form of a protocol Unix address: a path, "\\0name" for an abstract
-    name, None for an unnamed socket. Malformed: BADREQUEST; autobind: UNSUPPORTED."""
+    name, None for an unnamed socket. Malformed: BADREQUEST. A destination (unix.connect's
+    and unix.sendto's address) is never unnamed or autobind: EINVAL (protocol 1.4). Autobind
+    where a socket is bound: UNSUPPORTED (unix.autobind not declared)."""
     if not isinstance(raw, dict):
         raise BadRequest(f"argument {name!r} must be a Unix address object")
     address = Args(raw)
@@ -60,10 +62,14 @@ def unix_sockaddr(raw: Any, name: str = "address") -> str | None:
     if "unnamed" in raw:
         if address.get("unnamed", bool) is not True:
             raise BadRequest("unnamed must be true")
+        if destination:
+            raise OpError("EINVAL", "an unnamed address names no socket to reach")
         return None
     if "autobind" in raw:
         if address.get("autobind", bool) is not True:
             raise BadRequest("autobind must be true")
+        if destination:
+            raise OpError("EINVAL", "autobind only binds a socket")
         raise OpError(UNSUPPORTED, "asyncio cannot autobind: create_datagram_endpoint binds only a non-empty "
                                    "local_addr (unix.autobind not declared)")
     raise BadRequest(f"argument {name!r} is not a Unix address (path, abstract, unnamed, autobind)")
@@ -106,7 +112,7 @@ class UnixOperations:
 
     async def op_unix_connect(self, args: Args) -> dict:
         kind = kind_of(args)
-        remote = unix_sockaddr(args.get("address", dict))
+        remote = unix_sockaddr(args.get("address", dict), destination=True)
         bind = args.get("bind", dict, None)
         local = None if bind is None else unix_sockaddr(bind, "bind")
         timeout = args.timeout()
@@ -181,7 +187,7 @@ class UnixOperations:
     async def op_unix_sendto(self, args: Args) -> dict:
         datagram, data = self._get(args, Datagram), args.data()
         raw = args.get("address", dict, None)
-        address = None if raw is None else unix_sockaddr(raw)
+        address = None if raw is None else unix_sockaddr(raw, destination=True)
         args.timeout()
         _no_ancillary(args)
         if datagram.transport.is_closing():
@@ -220,9 +226,11 @@ class UnixOperations:
         raise OpError(UNSUPPORTED, "asyncio has no peer credentials (SO_PEERCRED); unix.peercred not declared")
 
     async def op_unix_unlink(self, args: Args) -> dict:
-        path = unix_sockaddr(args.get("address", dict))
-        if path is None or path.startswith("\0"):
+        raw = args.get("address", dict)
+        if "path" not in raw:
+            unix_sockaddr(raw, destination=True)  # well-formed?
             raise OpError("EINVAL", "unlink: only a pathname socket has a file to remove")
+        path = unix_sockaddr(raw)
         try:
             os.unlink(path)  # what an asyncio program does to remove its socket file
         except OSError as exc:

@@ -954,6 +954,10 @@ PROOFS = {
         "a datagram as large as the send buffer (SO_SNDBUF read back)": SplitsLargeDatagrams,
         "a # KiB datagram, as received": UdpSizeLimitOnUnix,
     },
+    "UNIX-DGRAM-013": {
+        "the receiver's own address (addr.local)": AddrLocalUnnamedOnUnix,
+        "the datagram sent to the abstract name": UnixRecvfromDropsFirstByte,
+    },
     "UNIX-DGRAM-011": {"a send without an address on an unconnected socket": HidesNotConnected},
     "UNIX-DGRAM-012": {"a datagram socket's connect to a stream listener's path": PrototypeAsRefused},
     "UNIX-PASS-001": {
@@ -983,4 +987,5 @@ PROOFS = {
         "passcred read back": PasscredReadsFalse,
         "the credentials received with SO_PASSCRED on": CredsPidZero,
     },
+    "UNIX-PASS-006": {"the credentials received with the bytes": CredsPidZero},
 }

@@ -156,3 +156,14 @@ def test_a_datagram_socket_cannot_connect_to_a_stream_socket(run):
     run.server.unix_listen("stream", run.unix_path("s"))
     run.check("a datagram socket's connect to a stream listener's path",
               run.outcome(run.client.unix_connect, "dgram", run.unix_path("s")), equals="EPROTOTYPE")
+
+
+@behaviour("UNIX-DGRAM-013", seats=SEATS, families=FAMILIES)
+def test_datagrams_to_an_abstract_name(run):
+    receiver = run.server.unix_bind("dgram", run.unix_abstract("r"))
+    run.check("the receiver's own address (addr.local)", run.unix_name(run.server.local_address(receiver)),
+              equals="@r")
+    sender = run.client.unix_bind("dgram", UNNAMED)
+    message = payload(2000, seed=55)
+    run.client.unix_sendto(sender, message, run.unix_abstract("r"))
+    run.check("the datagram sent to the abstract name", data_of(datagram(run.server, receiver)), equals=message)

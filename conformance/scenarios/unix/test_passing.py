@@ -114,3 +114,17 @@ def test_credentials_when_the_receiver_asked(run):
               "the sending process's pid, uid and gid" if creds == sender_ids else
               {"pid": creds[0], "uid": creds[1], "gid": creds[2]} if isinstance(creds, tuple) else creds,
               equals="the sending process's pid, uid and gid")
+
+
+@behaviour("UNIX-PASS-006", seats=SEATS, families=FAMILIES)
+def test_credentials_on_a_stream_connection(run):
+    from .steps import stream_connection
+    _, outgoing, incoming = stream_connection(run)
+    run.server.set_option(incoming, "passcred", True)
+    run.client.send_all(outgoing, b"who sent this")
+    got = datagram(run.server, incoming)
+    creds = got.creds if isinstance(got, UnixDatagram) else got
+    run.check("the credentials received with the bytes",
+              "the sending process's pid, uid and gid" if creds == run.client.process_ids() else
+              {"pid": creds[0], "uid": creds[1], "gid": creds[2]} if isinstance(creds, tuple) else creds,
+              equals="the sending process's pid, uid and gid")

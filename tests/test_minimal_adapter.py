@@ -23,7 +23,7 @@ def test_minimal_adapter_checks_types_and_ranges():
     import subprocess
 
     requests = [
-        ("hello", {"protocol": "1.3"}, "ok"),
+        ("hello", {"protocol": "1.4"}, "ok"),
         ("tcp.listen", {"family": "ipv4", "host": "127.0.0.1", "port": 5.0}, "BADREQUEST"),
         ("tcp.listen", {"family": "ipv4", "host": "127.0.0.1", "port": "5"}, "BADREQUEST"),
         ("tcp.listen", {"family": "ipv4", "host": "127.0.0.1", "port": 70000}, "EINVAL"),
@@ -39,5 +39,5 @@ def test_minimal_adapter_checks_types_and_ranges():
     answers = [json.loads(line) for line in done.stdout.splitlines()]
     codes = ["ok" if a["ok"] else a["error"]["code"] for a in answers]
     hello = answers[0]["result"]
-    assert hello["protocol"] == "1.3"
+    assert hello["protocol"] == "1.4"
     assert codes == [expected for _, _, expected in requests], codes

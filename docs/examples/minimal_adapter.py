@@ -107,7 +107,7 @@ def fail(code, message):
 
 
 def op_hello(args):
-    return {"protocol": "1.3", "implementation": "minimal-example", "version": "1.0", "language": "python",
+    return {"protocol": "1.4", "implementation": "minimal-example", "version": "1.0", "language": "python",
             "features": ["tcp", "ipv4", "ipv6"]}
 
 

@@ -45,13 +45,11 @@ def test_reference_echo_servers_pass_every_program_behaviour_and_leave_nothing(p
 @needs_debian_package("socat")
 def test_socat_from_the_readme_passes_all_but_the_large_owed_echo(pytester):
     """As the README says: every session and stream behaviour but TCP-SESSION-013, where
-    socat stops short of the 8 MiB echo owed at the client's half-close."""
+    socat often (not always: it depends on timing) stops short of the 8 MiB echo owed at the
+    client's half-close; that one is left out here, since its verdict varies from run to run."""
     socat = [arg for spec in SOCAT for arg in ("--target", spec)]
     result = run_suite(pytester, *socat, "--exclude", "TCP-SESSION-013")
     assert program_behaviours(result) >= 2 * 12
-    owed = run_suite(pytester, *socat, "--behaviour", "TCP-SESSION-013")
-    assert owed.parseoutcomes().get("failed") == 2, owed.stdout.str()[-2000:]
-    owed.stdout.fnmatch_lines(["*TCP-SESSION-013 broke the rule at check 'the whole echo arrives': got 'short by*"])
 
 
 @needs_debian_package("socat")

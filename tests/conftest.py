@@ -23,6 +23,15 @@ def in_process_target(adapter_class, label: str = "under-test") -> Target:
 
 
 @pytest.fixture(autouse=True)
+def own_port_slot(monkeypatch):
+    """Runs of the suite that a test starts (pytester) take ports from a slot of their own,
+    apart from the other worker's runs: port ranges follow xdist worker numbers, and every
+    nested run's workers are numbered from gw0 again."""
+    from fixtures.ports import worker_index
+    monkeypatch.setenv("SOCKSPEC_PORT_SLOT", str(1 + worker_index()))
+
+
+@pytest.fixture(autouse=True)
 def quick_operations(monkeypatch):
     """Operations that should complete at once get 1 s, so a faulty target fails sooner."""
     monkeypatch.setattr(Endpoint, "default_timeout", 1.0)

@@ -68,32 +68,6 @@ def delivered(sender: Endpoint, outgoing: Socket, receiver: Endpoint, incoming: 
     return received(receiver, incoming, len(data))
 
 
-def transfer(sender: Endpoint, outgoing: Socket, receiver: Endpoint, incoming: Socket, data: bytes) -> bytes:
-    """Move ``data`` across one connection, sending and receiving in turn.
-
-    One adapter process answers one request at a time, so a large transfer is pumped: send
-    what the socket takes, receive what has arrived, repeat.
-    """
-    received = bytearray()
-    sent = 0
-    with sender.summarised(f"send {len(data)} bytes (pumped)"), \
-            receiver.summarised(f"receive {len(data)} bytes (pumped)"):
-        while len(received) < len(data):
-            if sent < len(data):
-                backlog = sent > len(received)
-                try:
-                    sent += sender.send(outgoing, data[sent:sent + CHUNK], QUIET_WINDOW if backlog else None)
-                except OpError as exc:
-                    if exc.code != "ETIMEDOUT" or not backlog:
-                        raise
-            if len(received) < sent:
-                piece = receiver.recv(incoming, 4 * CHUNK)
-                if not piece:
-                    break
-                received += piece
-    return bytes(received)
-
-
 MAX_DATAGRAM = {"ipv4": 65507, "ipv6": 65527}  # 65535 less the IPv4+UDP / UDP headers
 
 

@@ -437,22 +437,28 @@ class TimedConnectDoesNotWait(ReferenceAdapter):
         return super().op_unix_connect(args.changed(timeout=0))
 
 
-class RemembersFullBacklog(ReferenceAdapter):
-    """Once a connect to a path timed out, later connects to it answer EAGAIN without trying."""
+class _RemembersTimeouts(ReferenceAdapter):
+    """After an operation to an address timed out, later ones to it answer EAGAIN untried."""
     def __init__(self):
         super().__init__()
         self._full = set()
 
-    def op_unix_connect(self, args):
+    def _remembering(self, operation, args, refusal: str):
         path = _path_of(args)
         if path in self._full:
-            raise OpError("EAGAIN", "connect: backlog was full")
+            raise OpError("EAGAIN", refusal)
         try:
-            return super().op_unix_connect(args)
+            return operation(args)
         except OpError as exc:
             if exc.code == "ETIMEDOUT":
                 self._full.add(path)
             raise
+
+
+class RemembersFullBacklog(_RemembersTimeouts):
+    """Once a connect to a path timed out, later connects to it answer EAGAIN without trying."""
+    def op_unix_connect(self, args):
+        return self._remembering(super().op_unix_connect, args, "connect: backlog was full")
 
 
 class PeercredPidZero(ReferenceAdapter):
@@ -567,22 +573,10 @@ class TimedSendDoesNotWait(ReferenceAdapter):
         return super().op_unix_sendto(args.changed(timeout=0))
 
 
-class RemembersFullReceiver(ReferenceAdapter):
+class RemembersFullReceiver(_RemembersTimeouts):
     """Once a send to an address timed out, later sends to it answer EAGAIN without trying."""
-    def __init__(self):
-        super().__init__()
-        self._full = set()
-
     def op_unix_sendto(self, args):
-        path = _path_of(args)
-        if path in self._full:
-            raise OpError("EAGAIN", "sendto: receiver was full")
-        try:
-            return super().op_unix_sendto(args)
-        except OpError as exc:
-            if exc.code == "ETIMEDOUT":
-                self._full.add(path)
-            raise
+        return self._remembering(super().op_unix_sendto, args, "sendto: receiver was full")
 
 
 class LosesEveryFifthDatagram(ReferenceAdapter):

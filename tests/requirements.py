@@ -60,6 +60,8 @@ PACKAGES = {
     "util-linux": Programs(("setpriv",)),  # setpriv and unshare come together
     "chromium": Programs(("chromium", "chromium-browser")),
     "chromium-driver": Programs(("chromedriver",)),
+    "libuv1-dev": Header("uv.h"),
+    "erlang-nox": Programs(("escript",)),
 }
 
 # What each shipped adapter needs to build and run (adapters/<name>/adapter.toml).
@@ -70,6 +72,13 @@ SHIPPED_ADAPTER_PACKAGES = {
     "java": ("default-jdk-headless", "maven"),
     "node": ("nodejs",),
     "asyncio": (),
+    "tokio": ("cargo",),
+    "netty": ("default-jdk-headless", "maven"),
+    "netty-epoll": ("default-jdk-headless", "maven"),
+    "trio": (),  # a PyPI package: the project's `adapters` extra installs it
+    "uvloop": (),  # likewise
+    "libuv": ("gcc", "libuv1-dev", "libjansson-dev"),
+    "erlang": ("erlang-nox",),
 }
 
 

@@ -43,6 +43,15 @@ class Header:
         return any(os.path.exists(os.path.join(directory, self.path)) for directory in INCLUDE_DIRS)
 
 
+@dataclass(frozen=True)
+class Library:
+    """Installed when a file matching this pattern exists (a language's library folder)."""
+    pattern: str
+
+    def present(self) -> bool:
+        return any(Path("/").glob(self.pattern.lstrip("/")))
+
+
 PACKAGES = {
     "gcc": Programs(("cc", "gcc")),
     "libjansson-dev": Header("jansson.h"),
@@ -62,10 +71,20 @@ PACKAGES = {
     "chromium-driver": Programs(("chromedriver",)),
     "libuv1-dev": Header("uv.h"),
     "erlang-nox": Programs(("escript",)),
+    "erlang-jiffy": Library("/usr/lib/erlang/lib/jiffy-*/ebin/jiffy.beam"),
 }
 
 # What each shipped adapter needs to build and run (adapters/<name>/adapter.toml).
-SHIPPED_ADAPTER_PACKAGES = {
+SHIPPED_ADAPTER_@dataclass(frozen=True)
+class Library:
+    """Installed when a file matching this pattern exists (a language's library folder)."""
+    pattern: str
+
+    def present(self) -> bool:
+        return any(Path("/").glob(self.pattern.lstrip("/")))
+
+
+PACKAGES = {
     "c": ("gcc", "libjansson-dev", "libssl-dev"),
     "go": ("golang-go",),
     "rust": ("cargo",),
@@ -78,7 +97,7 @@ SHIPPED_ADAPTER_PACKAGES = {
     "trio": (),  # a PyPI package: the project's `adapters` extra installs it
     "uvloop": (),  # likewise
     "libuv": ("gcc", "libuv1-dev", "libjansson-dev"),
-    "erlang": ("erlang-nox",),
+    "erlang": ("erlang-nox", "erlang-jiffy"),
 }
 
 

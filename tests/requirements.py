@@ -75,16 +75,7 @@ PACKAGES = {
 }
 
 # What each shipped adapter needs to build and run (adapters/<name>/adapter.toml).
-SHIPPED_ADAPTER_@dataclass(frozen=True)
-class Library:
-    """Installed when a file matching this pattern exists (a language's library folder)."""
-    pattern: str
-
-    def present(self) -> bool:
-        return any(Path("/").glob(self.pattern.lstrip("/")))
-
-
-PACKAGES = {
+SHIPPED_ADAPTER_PACKAGES = {
     "c": ("gcc", "libjansson-dev", "libssl-dev"),
     "go": ("golang-go",),
     "rust": ("cargo",),

@@ -1,0 +1,22 @@
+%% hello: what gen_tcp/gen_udp can do (README.md, "Declares").
+-module(ss_hello).
+-export([hello/0]).
+
+features() ->
+    [<<"tcp">>, <<"udp">>, <<"udp.connect">>, <<"ipv4">>, <<"ipv6">>, <<"ipv4-mapped">>,
+     <<"tcp.listener-io">>, <<"tcp.bind-connect">>, <<"stream.shutdown">>, <<"stream.abort">>,
+     <<"nonblocking">>, <<"serve.tcp">>, <<"serve.udp">>,
+     <<"opt.reuseaddr">>, <<"opt.reuseport">>, <<"opt.nodelay">>, <<"opt.keepalive">>,
+     <<"opt.linger">>, <<"opt.rcvbuf">>, <<"opt.sndbuf">>, <<"opt.broadcast">>,
+     <<"opt.v6only">>, <<"opt.ttl">>,
+     <<"unix.stream">>, <<"unix.dgram">>, <<"unix.abstract">>, <<"unix.autobind">>].
+
+hello() ->
+    {ok, Vsn} = application:get_key(kernel, vsn),
+    Release = erlang:system_info(otp_release),
+    #{<<"protocol">> => <<"1.4">>,
+      <<"implementation">> => <<"erlang-gen_tcp">>,
+      <<"version">> => iolist_to_binary(["OTP ", Release, " (kernel ", Vsn, ", erts ",
+                                         erlang:system_info(version), ")"]),
+      <<"language">> => <<"erlang">>,
+      <<"features">> => features()}.

@@ -21,7 +21,8 @@ import itertools
 import platform
 import socket
 import threading
-from typing import Any
+from contextlib import contextmanager, suppress
+from typing import Any, Callable
 
 from .addresses import address_of, family_of, ipv6_loopback_usable, numeric_sockaddr
 from .echo import TcpEcho, UdpEcho
@@ -39,8 +40,7 @@ from .handles import (
 )
 from .options import NAMES as OPTION_NAMES
 from .options import get_option, linger_off, prepared_socket, set_option
-from .unix import FEATURES as UNIX_FEATURES
-from .unix import UnixOperations
+from .unix import UnixOperations, unix_features
 from .waits import within
 from .wire import (
     BADREQUEST,
@@ -59,14 +59,20 @@ _SERVE_BACKLOG = 1024  # serve.start's default (docs/protocol.md §6)
 class AsyncioAdapter(UnixOperations):
     implementation = "python-asyncio"
     language = "python"
+    # The event loop the adapter runs on: the standard library's by default. Another loop
+    # (adapters/uvloop: uvloop.new_event_loop) runs the very same operations.
+    loop_factory: Callable[[], asyncio.AbstractEventLoop] = staticmethod(asyncio.new_event_loop)
 
-    def __init__(self) -> None:
-        self._loop = asyncio.new_event_loop()
+    def __init__(self, loop_factory: Callable[[], asyncio.AbstractEventLoop] | None = None) -> None:
+        self._loop = (loop_factory or self.loop_factory)()
         self._thread = threading.Thread(target=self._loop.run_forever, name="sockspec-asyncio", daemon=True)
         self._thread.start()
         self._handles: dict[int, Any] = {}
         self._ids = itertools.count(1)  # handles are never reused (docs/protocol.md §2.1)
-        self.features = _features()
+        # What the loop can do decides what is declared: uvloop's makes no Unix datagram
+        # endpoints from a path (unix.py), the standard library's does.
+        unix = asyncio.run_coroutine_threadsafe(unix_features(), self._loop).result(timeout=10)
+        self.features = _features(unix)
 
     def shutdown(self) -> None:
         """Stop the loop and its thread (the suite calls this when it is done with the adapter)."""
@@ -127,14 +133,17 @@ class AsyncioAdapter(UnixOperations):
 
     async def op_hello(self, args: Args) -> dict:
         return {"protocol": PROTOCOL_VERSION, "implementation": self.implementation,
-                "version": f"asyncio (CPython {platform.python_version()})", "language": self.language,
-                "features": list(self.features)}
+                "version": self.version(), "language": self.language, "features": list(self.features)}
+
+    def version(self) -> str:
+        return f"asyncio (CPython {platform.python_version()})"
 
     async def op_reset(self, args: Args) -> dict:
         things, self._handles = list(self._handles.values()), {}
         for thing in things:
             if isinstance(thing, Stream):  # never wait, never RST (§5): linger off first
-                linger_off(socket_of(thing))
+                with suppress(ValueError):  # uvloop: the PseudoSocket of a transport it closed has fd -1
+                    linger_off(socket_of(thing))
             close_handle(thing, abort=True)
         for thing in things:  # echo servers: their session tasks end before the answer
             if isinstance(thing, Echo):
@@ -348,13 +357,27 @@ class AsyncioAdapter(UnixOperations):
         return address_of(peer)
 
     async def op_opt_set(self, args: Args) -> dict:
-        set_option(socket_of(self._get(args, (Listener, Stream, Datagram))), args.get("name", str),
-                   args.get("value", (bool, int, type(None))))
+        sock = socket_of(self._get(args, (Listener, Stream, Datagram)))
+        name, value = args.get("name", str), args.get("value", (bool, int, type(None)))
+        with _closed_by_the_loop("setsockopt"):
+            set_option(sock, name, value)
         return {}
 
     async def op_opt_get(self, args: Args) -> dict:
-        return {"value": get_option(socket_of(self._get(args, (Listener, Stream, Datagram))),
-                                    args.get("name", str))}
+        sock = socket_of(self._get(args, (Listener, Stream, Datagram)))
+        with _closed_by_the_loop("getsockopt"):
+            return {"value": get_option(sock, args.get("name", str))}
+
+
+@contextmanager
+def _closed_by_the_loop(context: str):
+    """uvloop's PseudoSocket of a transport it closed itself (a reset, a fatal error) has fd -1
+    and raises ValueError("negative file descriptor"); the standard library's TransportSocket
+    gets the kernel's EBADF."""
+    try:
+        yield
+    except ValueError as exc:
+        raise supply("EBADF", f"{context}: the loop closed this socket ({exc})") from None
 
 
 _OPERATIONS = operation_table(AsyncioAdapter)
@@ -362,13 +385,13 @@ _OPERATIONS = operation_table(AsyncioAdapter)
 
 # -- features -------------------------------------------------------------------------------
 
-def _features() -> list[str]:
+def _features(unix: list[str]) -> list[str]:
     # Not declared: tcp.socket (no unconnected stream socket in asyncio), stream.shutdown.read
     # (write_eof only), udp.connect (an endpoint takes its remote address only when created),
     # raw, ping-socket; of the Unix features (1.4, unix.py) unix.seqpacket, unix.autobind,
     # unix.peercred, unix.rights, unix.credentials.
     features = ["tcp", "udp", "ipv4", "tcp.bind-connect", "stream.shutdown.write", "stream.abort", "nonblocking",
-                "serve.tcp", "serve.udp", *UNIX_FEATURES, *(f"opt.{name}" for name in OPTION_NAMES if name != "v6only")]
+                "serve.tcp", "serve.udp", *unix, *(f"opt.{name}" for name in OPTION_NAMES if name != "v6only")]
     if ipv6_loopback_usable():
         features += ["ipv6", "ipv4-mapped", "opt.v6only"]
     return sorted(features)

@@ -23,6 +23,7 @@ from __future__ import annotations
 import asyncio
 import os
 import socket
+import tempfile
 from typing import Any
 
 from .addresses import unix_address_of
@@ -84,12 +85,20 @@ def _no_ancillary(args: Args) -> None:
 
 
 class UnixOperations:
-    """The unix.* operations; mixed into AsyncioAdapter (which has _loop, _register, _get)."""
+    """The unix.* operations; mixed into AsyncioAdapter (which has _loop, _register, _get, features)."""
 
     _loop: asyncio.AbstractEventLoop
+    features: list[str]
+
+    def _kind_of(self, args: Args) -> str:
+        kind = kind_of(args)
+        if kind == "dgram" and "unix.dgram" not in self.features:
+            raise OpError(UNSUPPORTED, "this event loop makes no Unix datagram endpoints "
+                                       "(create_datagram_endpoint takes no AF_UNIX address): unix.dgram not declared")
+        return kind
 
     async def op_unix_listen(self, args: Args) -> dict:
-        kind = kind_of(args)
+        kind = self._kind_of(args)
         path = unix_sockaddr(args.get("address", dict))
         backlog = args.get("backlog", int, 128)
         if kind != "stream":
@@ -111,7 +120,7 @@ class UnixOperations:
         return {"handle": self._register(Stream(reader, writer)), **endpoints(writer)}
 
     async def op_unix_connect(self, args: Args) -> dict:
-        kind = kind_of(args)
+        kind = self._kind_of(args)
         remote = unix_sockaddr(args.get("address", dict), destination=True)
         bind = args.get("bind", dict, None)
         local = None if bind is None else unix_sockaddr(bind, "bind")
@@ -154,7 +163,7 @@ class UnixOperations:
                 "peer": unix_address_of(transport.get_extra_info("peername"))}
 
     async def op_unix_bind(self, args: Args) -> dict:
-        kind = kind_of(args)
+        kind = self._kind_of(args)
         local = unix_sockaddr(args.get("address", dict))
         if kind != "dgram":
             raise OpError(UNSUPPORTED, "asyncio binds a stream socket only to listen (unix.listen) or connect")
@@ -167,7 +176,7 @@ class UnixOperations:
                 "local": unix_address_of(transport.get_extra_info("sockname"))}
 
     async def op_unix_socketpair(self, args: Args) -> dict:
-        kind = kind_of(args)
+        kind = self._kind_of(args)
         pair = socket.socketpair(socket.AF_UNIX, KINDS[kind])
         handles = []
         try:
@@ -238,4 +247,19 @@ class UnixOperations:
         return {}
 
 
-FEATURES = ["unix.stream", "unix.dgram", "unix.abstract", "unix.socketpair"]
+async def unix_features() -> list[str]:
+    """The Unix features the running loop can do: unix.dgram only where
+    ``create_datagram_endpoint(family=AF_UNIX, local_addr=path)`` makes an endpoint, as the
+    standard library's loop does; uvloop's takes only (host, port) tuples and raises TypeError
+    (MagicStack/uvloop#403). Tried once, in a private directory removed afterwards."""
+    features = ["unix.stream", "unix.abstract", "unix.socketpair"]
+    loop = asyncio.get_running_loop()
+    with tempfile.TemporaryDirectory(prefix="sockspec-asyncio-") as folder:
+        try:
+            transport, _ = await loop.create_datagram_endpoint(
+                asyncio.DatagramProtocol, family=socket.AF_UNIX, local_addr=os.path.join(folder, "probe"))
+        except (TypeError, ValueError, NotImplementedError, OSError):
+            return features
+        transport.close()
+        await asyncio.sleep(0)  # connection_lost closes the socket on the next turn
+    return sorted(features + ["unix.dgram"])

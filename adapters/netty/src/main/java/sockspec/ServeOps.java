@@ -1,0 +1,215 @@
+package sockspec;
+
+import static sockspec.Addresses.address;
+import static sockspec.Addresses.socketAddress;
+import static sockspec.Errnos.errorOf;
+import static sockspec.OpError.bad;
+
+import com.google.gson.JsonObject;
+
+import io.netty.bootstrap.Bootstrap;
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelHandler.Sharable;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.FixedRecvByteBufAllocator;
+import io.netty.channel.SimpleChannelInboundHandler;
+import io.netty.channel.group.ChannelGroup;
+import io.netty.channel.group.DefaultChannelGroup;
+import io.netty.channel.socket.DatagramPacket;
+import io.netty.channel.socket.SocketProtocolFamily;
+import io.netty.util.concurrent.GlobalEventExecutor;
+
+import java.net.InetSocketAddress;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * serve.start / serve.stop (protocol 1.2): echo servers as Netty's own examples write them
+ * (io.netty.example.echo.EchoServer / EchoServerHandler, and a datagram handler as in
+ * io.netty.example.qotm), on an event loop group of their own, beside the request loop.
+ *
+ * TCP: ServerBootstrap, SO_BACKLOG = the request's backlog, a ChannelInitializer adding
+ * {@link EchoServerHandler}: channelRead writes the message back (ctx.write),
+ * channelReadComplete flushes, exceptionCaught closes. Back-pressure is Netty's documented
+ * flow control: when the channel stops being writable (outbound buffer above
+ * WRITE_BUFFER_WATER_MARK's high mark, default 64 KiB) the handler turns AUTO_READ off, and
+ * on again when it drains below the low mark (32 KiB). ALLOW_HALF_CLOSURE keeps Netty's
+ * default (false): on the client's end of stream Netty closes the connection itself.
+ *
+ * UDP: Bootstrap with the datagram channel and {@link EchoDatagramHandler}, writing every
+ * DatagramPacket back to its sender; RCVBUF_ALLOCATOR = FixedRecvByteBufAllocator(65536)
+ * so that a datagram is echoed whole (Netty's default is 2048 bytes).
+ */
+final class ServeOps {
+    static final long DEFAULT_BACKLOG = 1024;
+
+    /** A running echo server. */
+    interface Server {
+        Channel channel();
+
+        long stop();
+    }
+
+    /** Netty's EchoServerHandler, with the writability flow control of Netty's docs. */
+    @Sharable
+    static final class EchoServerHandler extends ChannelInboundHandlerAdapter {
+        @Override
+        public void channelRead(ChannelHandlerContext ctx, Object msg) {
+            ctx.write(msg);
+        }
+
+        @Override
+        public void channelReadComplete(ChannelHandlerContext ctx) {
+            ctx.flush();
+        }
+
+        @Override
+        public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+            ctx.channel().config().setAutoRead(ctx.channel().isWritable());
+            ctx.fireChannelWritabilityChanged();
+        }
+
+        @Override
+        public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+            ctx.close();
+        }
+    }
+
+    /** Every datagram back to its sender. */
+    @Sharable
+    static final class EchoDatagramHandler extends SimpleChannelInboundHandler<DatagramPacket> {
+        @Override
+        protected void channelRead0(ChannelHandlerContext ctx, DatagramPacket packet) {
+            ctx.write(new DatagramPacket(packet.content().retain(), packet.sender()));
+        }
+
+        @Override
+        public void channelReadComplete(ChannelHandlerContext ctx) {
+            ctx.flush();
+        }
+
+        @Override
+        public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+            // an ICMP error of one client (PortUnreachableException) ends nothing: keep serving
+        }
+    }
+
+    static final class TcpServer implements Server {
+        final Channel listener;
+        final ChannelGroup sessions; // every accepted connection, closed with the server
+        final AtomicLong accepted;
+
+        TcpServer(Channel listener, ChannelGroup sessions, AtomicLong accepted) {
+            this.listener = listener;
+            this.sessions = sessions;
+            this.accepted = accepted;
+        }
+
+        public Channel channel() {
+            return listener;
+        }
+
+        public long stop() {
+            listener.close().awaitUninterruptibly(5, TimeUnit.SECONDS);
+            sessions.close().awaitUninterruptibly(5, TimeUnit.SECONDS);
+            return accepted.get();
+        }
+    }
+
+    static final class UdpServer implements Server {
+        final Channel channel;
+
+        UdpServer(Channel channel) {
+            this.channel = channel;
+        }
+
+        public Channel channel() {
+            return channel;
+        }
+
+        public long stop() {
+            channel.close().awaitUninterruptibly(5, TimeUnit.SECONDS);
+            return -1;
+        }
+    }
+
+    private final Handles handles;
+    private final Net net;
+
+    ServeOps(Handles handles, Net net) {
+        this.handles = handles;
+        this.net = net;
+    }
+
+    JsonObject start(Args args) throws OpError {
+        String kind = args.string("kind");
+        String fam = args.string("family");
+        SocketProtocolFamily family = Net.family(args.family());
+        InetSocketAddress address = socketAddress(args.family(), args.string("host"), args.integer("port", 0));
+        long backlog = args.integer("backlog", DEFAULT_BACKLOG);
+        Server server;
+        ChannelFuture bound;
+        switch (kind) {
+            case "tcp": {
+                EchoServerHandler echo = new EchoServerHandler();
+                ChannelGroup sessions = new DefaultChannelGroup(GlobalEventExecutor.INSTANCE);
+                AtomicLong count = new AtomicLong();
+                ServerBootstrap b = new ServerBootstrap()
+                    .group(net.serverGroup)
+                    .channelFactory(() -> net.serverSocketChannel(family))
+                    .option(ChannelOption.SO_BACKLOG, (int) Math.max(0, Math.min(Integer.MAX_VALUE, backlog)))
+                    .childHandler(new ChannelInitializer<Channel>() {
+                        @Override
+                        protected void initChannel(Channel ch) {
+                            count.incrementAndGet();
+                            sessions.add(ch);
+                            ch.pipeline().addLast(echo);
+                        }
+                    });
+                bound = b.bind(address).awaitUninterruptibly();
+                if (!bound.isSuccess()) {
+                    bound.channel().close();
+                    throw errorOf(bound.cause(), "serve.start tcp: bind");
+                }
+                server = new TcpServer(bound.channel(), sessions, count);
+                break;
+            }
+            case "udp": {
+                Bootstrap b = new Bootstrap()
+                    .group(net.serverGroup)
+                    .channelFactory(() -> net.datagramChannel(family))
+                    .option(ChannelOption.RCVBUF_ALLOCATOR, new FixedRecvByteBufAllocator(DatagramOps.MAX_DATAGRAM))
+                    .handler(new EchoDatagramHandler());
+                bound = b.bind(address).awaitUninterruptibly();
+                if (!bound.isSuccess()) {
+                    bound.channel().close();
+                    throw errorOf(bound.cause(), "serve.start udp: bind");
+                }
+                server = new UdpServer(bound.channel());
+                break;
+            }
+            default:
+                throw bad("unknown serve kind '" + kind + "'");
+        }
+        JsonObject o = new JsonObject();
+        o.add("local", address(server.channel().localAddress()));
+        o.addProperty("handle", handles.register(server, fam));
+        return o;
+    }
+
+    JsonObject stop(Args args) throws OpError {
+        long handle = args.integer("handle");
+        Handles.Sock s = handles.get(args);
+        if (s.server == null) throw OpError.supplied("EBADF", "handle " + handle + " is not a server");
+        handles.remove(handle);
+        long sessions = s.server.stop();
+        JsonObject o = new JsonObject();
+        if (sessions >= 0) o.addProperty("sessions", sessions);
+        return o;
+    }
+}

@@ -1,0 +1,105 @@
+package sockspec;
+
+import com.google.gson.JsonArray;
+import com.google.gson.JsonObject;
+
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.socket.SocketProtocolFamily;
+import io.netty.util.Version;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/** hello (protocol version and the features this transport can do), reset and close. */
+final class Session {
+    static final String PROTOCOL_VERSION = "1.4";
+
+    private final Handles handles;
+    private final Net net;
+    private List<String> features;
+
+    Session(Handles handles, Net net) {
+        this.handles = handles;
+        this.net = net;
+    }
+
+    /**
+     * An option is declared when every channel type it applies to knows it (its config's
+     * getOption answers non-null): reuseaddr and reuseport on listeners, connections and
+     * datagram channels; nodelay, keepalive and linger on connections; rcvbuf and sndbuf on
+     * connections and datagram channels; broadcast on datagram channels.
+     */
+    private boolean knows(String name, String... kinds) {
+        ChannelOption<?> opt = Options.OPTIONS.get(name);
+        for (String kind : kinds) {
+            Channel ch = null;
+            try {
+                switch (kind) {
+                    case "server": ch = net.serverSocketChannel(SocketProtocolFamily.INET); break;
+                    case "socket": ch = net.socketChannel(SocketProtocolFamily.INET); break;
+                    default: ch = net.datagramChannel(SocketProtocolFamily.INET); break;
+                }
+                if (ch.config().getOption(opt) == null) return false;
+            } catch (RuntimeException e) {
+                return false;
+            } finally {
+                if (ch != null) ch.unsafe().closeForcibly();
+            }
+        }
+        return true;
+    }
+
+    List<String> features() {
+        if (features != null) return features;
+        List<String> f = new ArrayList<>(List.of(
+            "tcp", "udp", "udp.connect", "ipv4", "tcp.socket", "tcp.bind-connect",
+            "stream.shutdown", "stream.shutdown.write", "stream.shutdown.read", "stream.abort",
+            "nonblocking", "serve.tcp", "serve.udp"));
+        try {
+            Channel probe = net.datagramChannel(SocketProtocolFamily.INET6);
+            probe.unsafe().closeForcibly();
+            f.add(4, "ipv6");
+        } catch (RuntimeException e) {
+            // no IPv6 sockets here
+        }
+        if (knows("reuseaddr", "server", "socket", "datagram")) f.add("opt.reuseaddr");
+        if (knows("reuseport", "server", "socket", "datagram")) f.add("opt.reuseport");
+        if (knows("nodelay", "socket")) f.add("opt.nodelay");
+        if (knows("keepalive", "socket")) f.add("opt.keepalive");
+        if (knows("linger", "socket")) f.add("opt.linger");
+        if (knows("rcvbuf", "socket", "datagram")) f.add("opt.rcvbuf");
+        if (knows("sndbuf", "socket", "datagram")) f.add("opt.sndbuf");
+        if (knows("broadcast", "datagram")) f.add("opt.broadcast");
+        features = f;
+        return f;
+    }
+
+    JsonObject hello(Args args) {
+        JsonObject o = new JsonObject();
+        o.addProperty("protocol", PROTOCOL_VERSION);
+        o.addProperty("implementation", net.epoll ? "netty-epoll" : "netty-nio");
+        Map<String, Version> versions = Version.identify();
+        Version v = versions.get("netty-transport");
+        o.addProperty("version", (v == null ? "4.2" : v.artifactVersion()) + " (" + net.name + " transport, Java "
+            + System.getProperty("java.runtime.version") + ")");
+        o.addProperty("language", "java");
+        JsonArray list = new JsonArray();
+        for (String s : features()) list.add(s);
+        o.add("features", list);
+        return o;
+    }
+
+    JsonObject reset(Args args) {
+        handles.closeAll();
+        return new JsonObject();
+    }
+
+    JsonObject close(Args args) throws OpError {
+        Handles.Sock s = handles.get(args);
+        handles.remove(args.integer("handle"));
+        handles.close(s);
+        return new JsonObject();
+    }
+}

@@ -1,0 +1,43 @@
+//! The features `hello` declares: what tokio::net can do (README, "Features"), with the IPv6
+//! ones only when this host can bind `[::1]`.
+
+pub(crate) fn features() -> Vec<String> {
+    let ipv6 = std::net::UdpSocket::bind("[::1]:0").is_ok();
+    let mut features: Vec<&str> = vec![
+        "tcp",
+        "udp",
+        "udp.connect",
+        "ipv4",
+        "tcp.socket",       // tokio::net::TcpSocket
+        "tcp.bind-connect", // TcpSocket::bind, then TcpSocket::connect
+        // AsyncWriteExt::shutdown is shutdown(SHUT_WR); tokio has no read-side shutdown
+        // (no stream.shutdown.read, so no stream.shutdown either)
+        "stream.shutdown.write",
+        "stream.abort", // TcpStream::set_zero_linger, then drop
+        "nonblocking",
+        "serve.tcp",
+        "serve.udp",
+        // Unix-domain sockets (1.4): tokio has stream and datagram sockets, abstract names
+        // (a leading NUL), autobind (an empty path), pairs and UnixStream::peer_cred; no
+        // seqpacket sockets and no ancillary data (SCM_RIGHTS, SCM_CREDENTIALS).
+        "unix.stream",
+        "unix.dgram",
+        "unix.abstract",
+        "unix.autobind",
+        "unix.socketpair",
+        "unix.peercred",
+        "opt.reuseaddr",
+        "opt.reuseport",
+        "opt.nodelay",
+        "opt.keepalive",
+        "opt.linger",
+        "opt.rcvbuf",
+        "opt.sndbuf",
+        "opt.broadcast",
+        "opt.ttl",
+    ];
+    if ipv6 {
+        features.extend(["ipv6", "ipv4-mapped", "opt.v6only"]);
+    }
+    features.into_iter().map(String::from).collect()
+}

@@ -32,7 +32,11 @@ from .wire import UNSUPPORTED, Args, BadRequest, b64
 
 
 def endpoints(stream: trio.SocketStream) -> dict:
-    return {"local": address_of(stream.socket.getsockname()), "peer": address_of(stream.socket.getpeername())}
+    try:
+        return {"local": address_of(stream.socket.getsockname()), "peer": address_of(stream.socket.getpeername())}
+    except OSError as exc:  # e.g. reset before the answer: the kernel's ENOTCONN
+        stream.socket.close()
+        raise translate(exc, "getsockname/getpeername") from None
 
 
 class StreamOperations:

@@ -77,6 +77,23 @@ def _new_socket(kind: str) -> Any:
         raise translate(exc, "socket") from None
 
 
+# trio's SocketType.bind reads address[0] to tell a path from an abstract name: the empty
+# address of autobind raises IndexError there, before any system call (Findings, README).
+BIND_FAILURES = (*FAILURES, IndexError, ValueError)
+
+
+def _connected(sock: Any) -> dict:
+    """local and peer of a socket trio reports connected. trio's connect takes a Unix socket's
+    EAGAIN (the listener's backlog is full) for EINPROGRESS, waits until writable and finds no
+    error: it returns, and the socket has no peer. getpeername then answers the kernel's
+    ENOTCONN, which is what the connect is answered with (the socket is closed)."""
+    try:
+        return {"local": address_of(sock.getsockname()), "peer": address_of(sock.getpeername())}
+    except OSError as exc:
+        sock.close()
+        raise translate(exc, "connect returned, then getpeername") from None
+
+
 class UnixOperations:
     _register: Any
     _get: Any
@@ -95,12 +112,9 @@ class UnixOperations:
                 await sock.bind(local)
             sock.listen(backlog)
             thing: Any = Listener(trio.SocketListener(sock)) if kind == "stream" else Socket(sock, socket.AF_UNIX, kind)
-        except FAILURES as exc:
+        except BIND_FAILURES as exc:
             sock.close()
             raise translate(exc, "listen") from None
-        except ValueError as exc:  # SocketListener refused the socket
-            sock.close()
-            raise OpError("EINVAL", f"listen: {exc}") from None
         return {"handle": self._register(thing), "local": address_of(sock.getsockname())}
 
     async def op_unix_accept(self, args: Args) -> dict:
@@ -120,21 +134,21 @@ class UnixOperations:
         timeout = args.timeout()
         if kind == "stream" and local is None:
             stream = await within(lambda: trio.open_unix_socket(remote), timeout, "connect")
-            return {"handle": self._register(Stream(stream)), **endpoints(stream)}
+            return {"handle": self._register(Stream(stream)), **_connected(stream.socket)}
         sock = _new_socket(kind)
         try:
             if local is not None:
                 await sock.bind(local)
             await within(lambda: sock.connect(remote), timeout, "connect")
             thing = self._wrap(sock, kind)
-        except FAILURES as exc:
+            ends = _connected(sock)
+        except BIND_FAILURES as exc:
             sock.close()
             raise translate(exc, "connect") from None
         except BaseException:
             sock.close()
             raise
-        return {"handle": self._register(thing), "local": address_of(sock.getsockname()),
-                "peer": address_of(sock.getpeername())}
+        return {"handle": self._register(thing), **ends}
 
     async def op_unix_bind(self, args: Args) -> dict:
         kind = kind_of(args)
@@ -143,7 +157,7 @@ class UnixOperations:
         try:
             if local is not None:
                 await sock.bind(local)
-        except FAILURES as exc:
+        except BIND_FAILURES as exc:
             sock.close()
             raise translate(exc, "bind") from None
         return {"handle": self._register(Socket(sock, socket.AF_UNIX, kind)), "local": address_of(sock.getsockname())}

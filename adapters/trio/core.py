@@ -20,6 +20,8 @@ from .errors import OpError, supply
 from .handles import Listener, Server, Socket, Stream, close_now
 from .options import NAMES as OPTION_NAMES
 from .options import get_option, set_option
+from .raw import RawOperations
+from .raw import features as raw_features
 from .serve import ServeOperations
 from .streams import StreamOperations
 from .unix import FEATURES as UNIX_FEATURES
@@ -27,7 +29,7 @@ from .unix import UnixOperations
 from .wire import BADREQUEST, PROTOCOL_VERSION, UNSUPPORTED, Args, BadRequest, failed, ok
 
 
-class TrioAdapter(StreamOperations, DatagramOperations, UnixOperations, ServeOperations):
+class TrioAdapter(StreamOperations, DatagramOperations, UnixOperations, RawOperations, ServeOperations):
     implementation = "python-trio"
 
     def __init__(self) -> None:
@@ -76,7 +78,7 @@ class TrioAdapter(StreamOperations, DatagramOperations, UnixOperations, ServeOpe
             if not isinstance(request, dict) or not isinstance(request.get("op"), str):
                 raise BadRequest("a request is an object with a string 'op'")
             name = OPERATIONS.get(request["op"])
-            if name is None:  # raw.* (not declared), anything unknown
+            if name is None:  # anything unknown
                 raise OpError(UNSUPPORTED, f"no operation {request['op']!r} in this adapter")
             return ok(request_id, await getattr(self, name)(Args(request.get("args"))))
         except OpError as exc:
@@ -164,6 +166,7 @@ def features() -> list[str]:
     found = ["tcp", "udp", "udp.connect", "ipv4", "tcp.socket", "tcp.bind-connect", "stream.shutdown.write",
              "stream.abort", "nonblocking", "serve.tcp", "serve.udp", *UNIX_FEATURES,
              *(f"opt.{name}" for name in OPTION_NAMES if name != "v6only")]
-    if ipv6_usable():
+    ipv6 = ipv6_usable()
+    if ipv6:
         found += ["ipv6", "ipv4-mapped", "opt.v6only"]
-    return sorted(found)
+    return sorted(found + raw_features(ipv6))

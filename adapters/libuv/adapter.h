@@ -81,6 +81,8 @@ int make_address(int family, const char *host, long long port, struct sockaddr_s
 int address_arg(json_t *args, int family, struct sockaddr_storage *ss, Error *e);
 json_t *address_json(const struct sockaddr *sa);
 json_t *entry_name(Entry *en, int peer, Error *e);
+json_t *pipe_name(uv_pipe_t *pipe, int peer, Error *e);
+const char *address_path(json_t *args, const char *member, int for_peer, Error *e); /* unix.c */
 
 /* ---- options.c ------------------------------------------------------------------------- */
 

@@ -46,6 +46,14 @@ static json_t *pipe_name_json(const char *name, size_t len) {
     return json_pack("{s:s%}", "path", name, strnlen(name, len));
 }
 
+json_t *pipe_name(uv_pipe_t *pipe, int peer, Error *e) {
+    char name[sizeof(((struct sockaddr_un *)0)->sun_path) + 1];
+    size_t n = sizeof name;
+    int r = peer ? uv_pipe_getpeername(pipe, name, &n) : uv_pipe_getsockname(pipe, name, &n);
+    if (r < 0) return fail_uv(e, r, peer ? "uv_pipe_getpeername" : "uv_pipe_getsockname");
+    return pipe_name_json(name, n);
+}
+
 json_t *entry_name(Entry *en, int peer, Error *e) {
     struct sockaddr_storage ss;
     int len = sizeof ss, r;
@@ -59,13 +67,8 @@ json_t *entry_name(Entry *en, int peer, Error *e) {
         r = peer ? uv_udp_getpeername(&en->u.udp, (struct sockaddr *)&ss, &len)
                  : uv_udp_getsockname(&en->u.udp, (struct sockaddr *)&ss, &len);
         break;
-    case K_PIPE: {
-        char name[sizeof(((struct sockaddr_un *)0)->sun_path) + 1];
-        size_t n = sizeof name;
-        r = peer ? uv_pipe_getpeername(&en->u.pipe, name, &n) : uv_pipe_getsockname(&en->u.pipe, name, &n);
-        if (r < 0) return fail_uv(e, r, what);
-        return pipe_name_json(name, n);
-    }
+    case K_PIPE:
+        return pipe_name(&en->u.pipe, peer, e);
     default:
         return supply(e, "ENOTSOCK", "handle %ld is an echo server", en->id);
     }

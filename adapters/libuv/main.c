@@ -24,7 +24,7 @@ static json_t *op_hello(json_t *args, Error *e) {
     json_t *features = json_array();
     const char *names[] = {"tcp", "udp", "udp.connect", "ipv4", "ipv6", "ipv4-mapped", "tcp.socket",
                            "tcp.listener-io", "tcp.bind-connect", "stream.shutdown.write", "stream.abort",
-                           "nonblocking", "serve.tcp", "serve.udp", "unix.stream", "unix.socketpair"};
+                           "nonblocking", "serve.tcp", "serve.udp", "serve.unix", "unix.stream", "unix.socketpair"};
     for (size_t i = 0; i < sizeof names / sizeof *names; i++) json_array_append_new(features, json_string(names[i]));
     append_option_features(features);
     return json_pack("{s:s, s:s, s:s, s:s, s:o}", "protocol", PROTOCOL_VERSION, "implementation", "libuv", "version",

@@ -7,19 +7,23 @@
  * while more than SERVE_MAX_OWED bytes wait in the handle's write queue,
  * uv_stream_get_write_queue_size, and resumes below half of it), and end of stream answered with
  * uv_shutdown, whose callback runs once every queued write went out, then uv_close.
- * UDP: uv_udp_recv_start, and each datagram goes back to its sender with uv_udp_send. */
+ * UDP: uv_udp_recv_start, and each datagram goes back to its sender with uv_udp_send.
+ * Unix (kind "unix"): the same stream server on a uv_pipe_t (uv_pipe_bind, uv_listen). */
 #include "adapter.h"
 
 #define SERVE_MAX_OWED (1 << 20)
 
 typedef struct Session Session;
 
+typedef enum { SERVE_TCP, SERVE_UDP, SERVE_UNIX } ServeKind;
+
 struct Server {
-    int tcp;
+    ServeKind kind;
     union {
         uv_handle_t handle;
         uv_stream_t stream;
         uv_tcp_t tcp;
+        uv_pipe_t pipe;
         uv_udp_t udp;
     } h;
     Session *sessions; /* open sessions, a doubly linked list */
@@ -29,7 +33,12 @@ struct Server {
 };
 
 struct Session {
-    uv_tcp_t tcp;
+    union {
+        uv_handle_t handle;
+        uv_stream_t stream;
+        uv_tcp_t tcp;
+        uv_pipe_t pipe;
+    } h;
     uv_shutdown_t shutdown;
     Server *sv;
     Session *prev, *next;
@@ -64,7 +73,7 @@ static void on_session_closed(uv_handle_t *h) {
 }
 
 static void session_close(Session *s) {
-    if (!uv_is_closing((uv_handle_t *)&s->tcp)) uv_close((uv_handle_t *)&s->tcp, on_session_closed);
+    if (!uv_is_closing(&s->h.handle)) uv_close(&s->h.handle, on_session_closed);
 }
 
 static void echo_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf) {
@@ -83,9 +92,9 @@ static void echo_written(uv_write_t *req, int status) {
         session_close(s);
         return;
     }
-    if (!s->reading && !s->eof && !uv_is_closing((uv_handle_t *)&s->tcp) &&
-        uv_stream_get_write_queue_size((uv_stream_t *)&s->tcp) < SERVE_MAX_OWED / 2) {
-        if (uv_read_start((uv_stream_t *)&s->tcp, echo_alloc, echo_read) == 0) s->reading = 1;
+    if (!s->reading && !s->eof && !uv_is_closing(&s->h.handle) &&
+        uv_stream_get_write_queue_size(&s->h.stream) < SERVE_MAX_OWED / 2) {
+        if (uv_read_start(&s->h.stream, echo_alloc, echo_read) == 0) s->reading = 1;
     }
 }
 
@@ -132,18 +141,19 @@ static void on_new_connection(uv_stream_t *server, int status) {
     Session *s = calloc(1, sizeof *s);
     if (!s) abort();
     s->sv = sv;
-    uv_tcp_init(loop, &s->tcp);
-    s->tcp.data = s;
+    if (sv->kind == SERVE_UNIX) uv_pipe_init(loop, &s->h.pipe, 0);
+    else uv_tcp_init(loop, &s->h.tcp);
+    s->h.handle.data = s;
     sv->open++;
     s->next = sv->sessions;
     if (s->next) s->next->prev = s;
     sv->sessions = s;
-    if (uv_accept(server, (uv_stream_t *)&s->tcp) < 0) {
+    if (uv_accept(server, &s->h.stream) < 0) {
         session_close(s);
         return;
     }
     sv->accepted++;
-    if (uv_read_start((uv_stream_t *)&s->tcp, echo_alloc, echo_read) == 0) s->reading = 1;
+    if (uv_read_start(&s->h.stream, echo_alloc, echo_read) == 0) s->reading = 1;
     else session_close(s);
 }
 
@@ -177,47 +187,63 @@ void server_stop(Server *sv, long *sessions) {
 }
 
 json_t *op_serve_start(json_t *args, Error *e) {
-    int family, r;
+    int family = AF_UNIX, r;
     long long backlog;
     struct sockaddr_storage at;
-    const char *kind = arg_str(args, "kind", e);
+    const char *path = NULL, *kind = arg_str(args, "kind", e);
     if (!kind) return NULL;
-    int tcp = !strcmp(kind, "tcp");
-    if (!tcp && strcmp(kind, "udp")) return fail(e, "BADREQUEST", "kind is 'tcp' or 'udp'");
-    if (arg_family(args, &family, e) < 0 || arg_int(args, "backlog", 1024, 0, &backlog, e) < 0) return NULL;
-    if (address_arg(args, family, &at, e) < 0) return NULL;
+    ServeKind sk = !strcmp(kind, "tcp") ? SERVE_TCP : !strcmp(kind, "udp") ? SERVE_UDP : SERVE_UNIX;
+    if (!strcmp(kind, "unixgram")) return fail(e, "UNSUPPORTED", "libuv has no Unix datagram sockets");
+    if (sk == SERVE_UNIX && strcmp(kind, "unix")) return fail(e, "BADREQUEST", "kind is 'tcp', 'udp', 'unix' or 'unixgram'");
+    if (arg_int(args, "backlog", 1024, 0, &backlog, e) < 0) return NULL;
+    if (sk == SERVE_UNIX) {
+        if (!(path = address_path(args, "address", 1, e))) return NULL;
+    } else if (arg_family(args, &family, e) < 0 || address_arg(args, family, &at, e) < 0) {
+        return NULL;
+    }
     if (backlog > 65535) backlog = 65535;
     Server *sv = calloc(1, sizeof *sv);
     if (!sv) abort();
-    sv->tcp = tcp;
-    r = tcp ? uv_tcp_init(loop, &sv->h.tcp) : uv_udp_init(loop, &sv->h.udp);
-    if (r < 0) return free(sv), fail_uv(e, r, tcp ? "uv_tcp_init" : "uv_udp_init");
+    sv->kind = sk;
+    r = sk == SERVE_TCP ? uv_tcp_init(loop, &sv->h.tcp) : sk == SERVE_UDP ? uv_udp_init(loop, &sv->h.udp)
+                                                                     : uv_pipe_init(loop, &sv->h.pipe, 0);
+    if (r < 0) return free(sv), fail_uv(e, r, "uv_*_init");
     sv->h.handle.data = sv;
     sv->open = 1;
-    const char *what = tcp ? "uv_tcp_bind" : "uv_udp_bind";
-    r = tcp ? uv_tcp_bind(&sv->h.tcp, (struct sockaddr *)&at, 0) : uv_udp_bind(&sv->h.udp, (struct sockaddr *)&at, 0);
+    const char *what = sk == SERVE_TCP ? "uv_tcp_bind" : sk == SERVE_UDP ? "uv_udp_bind" : "uv_pipe_bind";
+    r = sk == SERVE_TCP ? uv_tcp_bind(&sv->h.tcp, (struct sockaddr *)&at, 0)
+      : sk == SERVE_UDP ? uv_udp_bind(&sv->h.udp, (struct sockaddr *)&at, 0)
+                        : uv_pipe_bind(&sv->h.pipe, path);
     if (r == 0) {
-        what = tcp ? "uv_listen" : "uv_udp_recv_start";
-        r = tcp ? uv_listen(&sv->h.stream, (int)backlog, on_new_connection)
-                : uv_udp_recv_start(&sv->h.udp, echo_alloc, echo_datagram);
+        what = sk == SERVE_UDP ? "uv_udp_recv_start" : "uv_listen";
+        r = sk == SERVE_UDP ? uv_udp_recv_start(&sv->h.udp, echo_alloc, echo_datagram)
+                            : uv_listen(&sv->h.stream, (int)backlog, on_new_connection);
     }
-    struct sockaddr_storage ss;
-    int len = sizeof ss;
+    json_t *local = NULL;
     if (r == 0) {
-        what = "getsockname";
-        r = tcp ? uv_tcp_getsockname(&sv->h.tcp, (struct sockaddr *)&ss, &len)
-                : uv_udp_getsockname(&sv->h.udp, (struct sockaddr *)&ss, &len);
+        if (sk == SERVE_UNIX) {
+            local = pipe_name(&sv->h.pipe, 0, e);
+        } else {
+            struct sockaddr_storage ss;
+            int len = sizeof ss;
+            r = sk == SERVE_TCP ? uv_tcp_getsockname(&sv->h.tcp, (struct sockaddr *)&ss, &len)
+                                : uv_udp_getsockname(&sv->h.udp, (struct sockaddr *)&ss, &len);
+            if (r == 0) local = address_json((struct sockaddr *)&ss);
+            else fail_uv(e, r, "getsockname");
+        }
+    } else {
+        fail_uv(e, r, what);
     }
-    if (r < 0) {
+    if (!local) {
         uv_close(&sv->h.handle, on_server_closed);
-        return fail_uv(e, r, what);
+        return NULL;
     }
     Entry *en = calloc(1, sizeof *en);
     if (!en) abort();
     en->kind = K_SERVER;
     en->family = family;
     en->server = sv;
-    return json_pack("{s:I, s:o}", "handle", (json_int_t)entry_register(en), "local", address_json((struct sockaddr *)&ss));
+    return json_pack("{s:I, s:o}", "handle", (json_int_t)entry_register(en), "local", local);
 }
 
 json_t *op_serve_stop(json_t *args, Error *e) {
@@ -225,11 +251,11 @@ json_t *op_serve_stop(json_t *args, Error *e) {
     Entry *en = arg_entry(args, e);
     if (!en) return NULL;
     if (en->kind != K_SERVER) return supply(e, "EBADF", "handle %ld is a socket, not an echo server", en->id);
-    int tcp = en->server->tcp;
+    int stream = en->server->kind != SERVE_UDP;
     server_stop(en->server, &sessions);
     en->server = NULL;
     entry_forget(en);
     free(en);
     loop_turn(); /* the close callbacks */
-    return tcp ? json_pack("{s:I}", "sessions", (json_int_t)sessions) : json_object();
+    return stream ? json_pack("{s:I}", "sessions", (json_int_t)sessions) : json_object();
 }

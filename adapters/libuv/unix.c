@@ -17,7 +17,7 @@ static int stream_kind(json_t *args, Error *e) {
 }
 
 /* The path of a Unix address; NULL with *e set for what libuv cannot name. */
-static const char *address_path(json_t *args, const char *member, int for_peer, Error *e) {
+const char *address_path(json_t *args, const char *member, int for_peer, Error *e) {
     json_t *address = json_object_get(args, member);
     if (!json_is_object(address)) return fail(e, "BADREQUEST", "'%s' must be a Unix address object", member), NULL;
     json_t *path = json_object_get(address, "path");

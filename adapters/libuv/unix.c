@@ -87,7 +87,8 @@ json_t *op_unix_connect(json_t *args, Error *e) {
     if (arg_timeout(args, &timeout, e) < 0) return NULL;
     json_t *bind = json_object_get(args, "bind");
     if (bind && !json_is_null(bind))
-        return fail(e, "UNSUPPORTED", "libuv cannot bind a pipe before uv_pipe_connect (it makes the socket itself)");
+        return fail(e, "UNSUPPORTED", "libuv 1.44 cannot bind a pipe before it connects: after uv_pipe_bind, "
+                                   "uv_pipe_connect leaves the handle neither readable nor writable");
     Entry *en = new_pipe();
     uv_pipe_connect(&en->creq, &en->u.pipe, path, on_connect); /* errors come to the callback */
     json_t *result = finish_connect(en, timeout, e);

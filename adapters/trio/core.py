@@ -151,7 +151,10 @@ class TrioAdapter(StreamOperations, DatagramOperations, UnixOperations, RawOpera
 
     async def op_opt_set(self, args: Args) -> dict:
         target, passcred = self._option_target(args)
-        set_option(target, args.get("name", str), args.get("value", (bool, int, type(None)), None), passcred)
+        name = args.get("name", str)
+        if "value" not in args.raw:  # null is a value (linger off); absent is malformed
+            raise BadRequest("argument 'value' is required")
+        set_option(target, name, args.get("value", (bool, int, type(None)), None), passcred)
         return {}
 
     async def op_opt_get(self, args: Args) -> dict:

@@ -24,6 +24,9 @@ peername(S) ->
     end.
 
 format({local, Name}) -> unix_format(Name);
+%% inet reports the source of a datagram from an unbound Unix socket (an empty address,
+%% only sun_family) as {unspec, <<>>}
+format({unspec, _}) -> #{<<"unnamed">> => true};
 format({IP, Port}) -> #{<<"host">> => list_to_binary(inet:ntoa(IP)), <<"port">> => Port}.
 
 unix_format(<<>>) -> #{<<"unnamed">> => true};

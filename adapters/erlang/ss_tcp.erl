@@ -33,16 +33,36 @@ connect(Args) ->
            end,
     T = ss_args:timeout(Args),
     Opts = ss_opts:creation(ss_args:options(Args), Fam),
-    case gen_tcp:connect(IP, Port, [binary, Fam | Bind ++ Opts], T) of
+    case connect_call(IP, Port, [binary, Fam | Bind ++ Opts], T) of
         {ok, S} -> add_stream(S, Fam);
         {error, timeout} when T =:= 0 ->
             ss_err:supplied(<<"EINPROGRESS">>, "gen_tcp:connect: timeout 0 (inet gave up and closed the socket)");
         {error, Reason} -> ss_err:throw_reason(Reason, "gen_tcp:connect")
     end.
 
+%% gen_tcp:connect raises badarg for an option it does not take: ipv6_v6only is not among
+%% inet:connect_options() in OTP 25 (gen_tcp:listen and gen_udp:open take it).
+connect_call(IP, Port, Opts, T) ->
+    try gen_tcp:connect(IP, Port, Opts, T)
+    catch
+        exit:badarg ->
+            ss_err:supplied(<<"EINVAL">>, io_lib:format("gen_tcp:connect raised badarg for options ~0p", [Opts]));
+        error:badarg ->
+            ss_err:supplied(<<"EINVAL">>, io_lib:format("gen_tcp:connect raised badarg for options ~0p", [Opts]))
+    end.
+
 add_stream(S, Fam) ->
-    H = ss_handles:add(#{type => stream, sock => S, fam => Fam}),
-    #{<<"handle">> => H, <<"local">> => ss_addr:sockname(S), <<"peer">> => ss_addr:peername(S)}.
+    %% the addresses first: a socket inet gave out but cannot name is closed, not handed out
+    try {ss_addr:sockname(S), ss_addr:peername(S)} of
+        {Local, Peer} ->
+            H = ss_handles:add(#{type => stream, sock => S, fam => Fam}),
+            #{<<"handle">> => H, <<"local">> => Local, <<"peer">> => Peer}
+    catch
+        throw:Error ->
+            gen_tcp:close(S),
+            ss_handles:flush(S),
+            throw(Error)
+    end.
 
 accept(Args) ->
     {_, #{sock := L, fam := Fam}} = ss_handles:socket(Args),
@@ -125,10 +145,25 @@ stream_recv(_, #{sock := S}, _, T) ->
         {error, Reason} -> ss_err:throw_reason(Reason, "gen_tcp:recv")
     end.
 
-give(H, E, Data, Max) when byte_size(Data) =< Max ->
+give(H, E, Data0, Max) when byte_size(Data0) < Max ->
+    %% what the library has delivered already, up to max: one recv takes the stream's bytes,
+    %% not one message of the driver at a time (each driver read is one message)
+    Data = more(maps:get(sock, E), Data0, Max),
+    take(H, E, Data, Max);
+give(H, E, Data, Max) ->
+    take(H, E, Data, Max).
+
+more(S, Data, Max) when byte_size(Data) < Max ->
+    receive
+        {tcp, S, More} -> more(S, <<Data/binary, More/binary>>, Max)
+    after 0 -> Data
+    end;
+more(_, Data, _) -> Data.
+
+take(H, E, Data, Max) when byte_size(Data) =< Max ->
     ss_handles:update(H, E#{buf := <<>>}),
     Data;
-give(H, E, Data, Max) ->
+take(H, E, Data, Max) ->
     <<Now:Max/binary, Rest/binary>> = Data,
     ss_handles:update(H, E#{buf := Rest}),
     Now.

@@ -6,7 +6,7 @@
 %% computed by the adapter (emulated): gen_udp does not report truncation.
 -module(ss_udp).
 -export([bind/1, connect/1, sendto/1, recvfrom/1]).
--export([receive_udp/2, recv_now/1, dgram_result/2]).
+-export([receive_udp/2, recv_now/1, dgram_result/2, send_waiting/2, send_result/2]).
 
 bind(Args) ->
     Fam = ss_args:family(Args),
@@ -35,17 +35,34 @@ fam_of_ip(Fam) -> Fam.
 sendto(Args) ->
     {_, #{sock := S, fam := Fam}} = ss_handles:socket(Args),
     Data = ss_args:data(Args),
-    _ = ss_args:timeout(Args),
-    Result = case ss_args:get(Args, <<"host">>, str, none) of
-                 none -> gen_udp:send(S, Data);
-                 Host ->
-                     IP = ss_args:ip(Host, fam_of_ip(Fam)),
-                     Port = ss_args:port(ss_args:get(Args, <<"port">>, int)),
-                     gen_udp:send(S, IP, Port, Data)
-             end,
-    case Result of
-        ok -> #{<<"sent">> => byte_size(Data)};
-        {error, Reason} -> ss_err:throw_reason(Reason, "gen_udp:send")
+    T = ss_args:timeout(Args),
+    Send = case ss_args:get(Args, <<"host">>, str, none) of
+               none -> fun() -> gen_udp:send(S, Data) end;
+               Host ->
+                   IP = ss_args:ip(Host, fam_of_ip(Fam)),
+                   Port = ss_args:port(ss_args:get(Args, <<"port">>, int)),
+                   fun() -> gen_udp:send(S, IP, Port, Data) end
+           end,
+    send_result(send_waiting(Send, T), Data).
+
+send_result(ok, Data) -> #{<<"sent">> => byte_size(Data)};
+send_result({error, Reason}, _) -> ss_err:throw_reason(Reason, "gen_udp:send").
+
+%% gen_udp:send never waits: when the socket has no room it answers {error, eagain} at once
+%% (inet_drv's sendto is non-blocking) and tells no one when there is room again. With a
+%% timeout the adapter tries again every millisecond until it passes (then ETIMEDOUT,
+%% supplied); with timeout 0 the library's eagain is the answer.
+send_waiting(Send, T) ->
+    send_waiting(Send, T, erlang:monotonic_time(millisecond) + T).
+
+send_waiting(Send, T, Deadline) ->
+    case Send() of
+        {error, eagain} when T > 0 ->
+            case erlang:monotonic_time(millisecond) >= Deadline of
+                true -> ss_err:supplied(<<"ETIMEDOUT">>, "gen_udp:send answered eagain until the timeout passed");
+                false -> timer:sleep(1), send_waiting(Send, T, Deadline)
+            end;
+        Result -> Result
     end.
 
 recvfrom(Args) ->
@@ -77,7 +94,8 @@ receive_udp(S, T) ->
     after T -> {error, timeout}
     end.
 
-from({local, _} = Address, _) -> Address;
+%% a Unix source comes as {local, Name}, or {unspec, <<>>} when the sender is unbound
+from({Family, _} = Address, _) when is_atom(Family) -> Address;
 from(IP, Port) -> {IP, Port}.
 
 %% timeout 0: as ss_tcp:recv_now/1, a passive gen_udp:recv(S, 0, 0) reads what the kernel holds.

@@ -112,14 +112,13 @@ sendto(Args) ->
                    end
            end,
     case {E, Peer} of
-        {#{type := dgram, sock := S}, none} -> udp_result(gen_udp:send(S, Data), Data);
-        {#{type := dgram, sock := S}, _} -> udp_result(gen_udp:send(S, Peer, 0, Data), Data);
+        {#{type := dgram, sock := S}, none} ->
+            ss_udp:send_result(ss_udp:send_waiting(fun() -> gen_udp:send(S, Data) end, T), Data);
+        {#{type := dgram, sock := S}, _} ->
+            ss_udp:send_result(ss_udp:send_waiting(fun() -> gen_udp:send(S, Peer, 0, Data) end, T), Data);
         {#{sock := S}, none} -> ss_tcp:stream_send(S, Data, T);
         {#{}, _} -> ss_err:supplied(<<"EISCONN">>, "gen_tcp:send takes no address")
     end.
-
-udp_result(ok, Data) -> #{<<"sent">> => byte_size(Data)};
-udp_result({error, Reason}, _) -> ss_err:throw_reason(Reason, "gen_udp:send").
 
 recvfrom(Args) ->
     {H, E} = ss_handles:socket(Args),

@@ -47,7 +47,8 @@ static json_t *pipe_name_json(const char *name, size_t len) {
 }
 
 json_t *pipe_name(uv_pipe_t *pipe, int peer, Error *e) {
-    char name[sizeof(((struct sockaddr_un *)0)->sun_path) + 1];
+    char name[sizeof(((struct sockaddr_un *)0)->sun_path) + 1] = {0}; /* libuv reads name[0] even
+                                                                       * when it copied nothing */
     size_t n = sizeof name;
     int r = peer ? uv_pipe_getpeername(pipe, name, &n) : uv_pipe_getsockname(pipe, name, &n);
     if (r < 0) return fail_uv(e, r, peer ? "uv_pipe_getpeername" : "uv_pipe_getsockname");

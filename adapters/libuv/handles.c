@@ -133,8 +133,11 @@ static int run_for(int (*done)(void *), void *arg, double timeout) {
 int run_until(int *flag, double timeout) { return run_for(flag_set, flag, timeout); }
 int run_until_zero(int *counter, double timeout) { return run_for(counter_zero, counter, timeout); }
 
-/* The end of stdin: the timer goes too, so that nothing is left open. */
+/* The end of stdin: the timer and the table go too, so that nothing is left open. */
 void close_timer(void) {
     if (timer_ready) uv_close((uv_handle_t *)&timer, NULL);
     timer_ready = 0;
+    free(table);
+    table = NULL;
+    table_size = 0;
 }

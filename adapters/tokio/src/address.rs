@@ -53,7 +53,7 @@ impl Adapter {
             Kind::Listener(s) => ip(s.local_addr()),
             Kind::Stream(s) => ip(s.local_addr()),
             Kind::Udp(s) => ip(s.local_addr()),
-            Kind::Server(s) => Ok(address_json(s.local())),
+            Kind::Server(s) => Ok(s.local()),
             Kind::UnixListener(s) => unix(s.local_addr()),
             Kind::UnixStream(s) => unix(s.local_addr()),
             Kind::UnixDatagram(s) => unix(s.local_addr()),

@@ -17,6 +17,8 @@ pub(crate) fn features() -> Vec<String> {
         "nonblocking",
         "serve.tcp",
         "serve.udp",
+        "serve.unix",     // UnixListener::bind, the same accept loop and echo task
+        "serve.unixgram", // UnixDatagram::bind, the same recv_from / send_to loop
         // Unix-domain sockets (1.4): tokio has stream and datagram sockets, abstract names
         // (a leading NUL), autobind (an empty path), pairs and UnixStream::peer_cred; no
         // seqpacket sockets and no ancillary data (SCM_RIGHTS, SCM_CREDENTIALS).

@@ -1,44 +1,49 @@
 //! `serve.start` / `serve.stop`: echo servers written the way tokio's documentation writes
 //! them — `TcpListener::bind`, an accept loop that spawns a task per connection, each task a
 //! `read` / `write_all` loop (tokio's README and `TcpListener` docs); for UDP a
-//! `recv_from` / `send_to` loop (`UdpSocket` docs). They run as tasks of the same
-//! current_thread runtime as the request loop, which goes on answering meanwhile.
+//! `recv_from` / `send_to` loop (`UdpSocket` docs); the Unix-domain servers (`unix`,
+//! `unixgram`) are the same code on `UnixListener::bind` and `UnixDatagram::bind`. They run as
+//! tasks of the same current_thread runtime as the request loop, which goes on answering
+//! meanwhile.
 
 use crate::adapter::Adapter;
-use crate::address::address_json;
-use crate::args::{socket_addr, Args};
+use crate::address::{address_json, unix_json};
+use crate::args::{socket_addr, Args, Family};
 use crate::errors::{bad, io_fail, supply, R};
 use crate::sockets::Kind;
 use serde_json::{json, Value};
 use socket2::SockRef;
-use std::net::SocketAddr;
 use std::sync::Arc;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream, UdpSocket};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::net::{TcpListener, UdpSocket, UnixDatagram, UnixListener};
 use tokio::sync::oneshot;
 use tokio::task::{JoinHandle, JoinSet};
 
 enum Socket {
     Tcp(Arc<TcpListener>),
     Udp(Arc<UdpSocket>),
+    Unix(Arc<UnixListener>),
+    Unixgram(Arc<UnixDatagram>),
 }
 
 pub(crate) struct Server {
     socket: Socket,
-    local: SocketAddr,
+    local: Value,
     stop: oneshot::Sender<()>,
     task: JoinHandle<Option<usize>>,
 }
 
 impl Server {
-    pub(crate) fn local(&self) -> SocketAddr {
-        self.local
+    pub(crate) fn local(&self) -> Value {
+        self.local.clone()
     }
 
     pub(crate) fn sref(&self) -> SockRef<'_> {
         match &self.socket {
             Socket::Tcp(l) => SockRef::from(&**l),
             Socket::Udp(s) => SockRef::from(&**s),
+            Socket::Unix(l) => SockRef::from(&**l),
+            Socket::Unixgram(s) => SockRef::from(&**s),
         }
     }
 
@@ -54,7 +59,7 @@ impl Server {
 
 /// One connection, as tokio's README echoes: read, write everything read, until end of
 /// stream or an error; the socket is dropped (closed) when the task ends.
-async fn echo(mut socket: TcpStream) {
+async fn echo<S: AsyncRead + AsyncWrite + Unpin>(mut socket: S) {
     let mut buf = vec![0; 1024];
     loop {
         let n = match socket.read(&mut buf).await {
@@ -92,6 +97,57 @@ async fn tcp_server(listener: Arc<TcpListener>, mut stop: oneshot::Receiver<()>)
     Some(accepted)
 }
 
+/// The same accept loop on a `UnixListener`.
+async fn unix_server(listener: Arc<UnixListener>, mut stop: oneshot::Receiver<()>) -> Option<usize> {
+    let mut sessions = JoinSet::new();
+    let mut accepted = 0usize;
+    loop {
+        tokio::select! {
+            _ = &mut stop => break,
+            Some(_) = sessions.join_next(), if !sessions.is_empty() => {}
+            r = listener.accept() => match r {
+                Ok((socket, _)) => {
+                    accepted += 1;
+                    sessions.spawn(echo(socket));
+                }
+                Err(e) => {
+                    eprintln!("sockspec-adapter-tokio: Unix echo server: accept: {e}");
+                    tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+                }
+            },
+        }
+    }
+    sessions.shutdown().await;
+    Some(accepted)
+}
+
+/// The UDP loop on a `UnixDatagram`. A datagram from an unnamed sender cannot be answered
+/// (there is no address to send to) and is dropped; tokio's `send_to` takes a path, so a
+/// sender with an abstract name is answered through the path with its leading NUL.
+async fn unixgram_server(socket: Arc<UnixDatagram>, mut stop: oneshot::Receiver<()>) -> Option<usize> {
+    let mut buf = vec![0u8; 1 << 20];
+    loop {
+        tokio::select! {
+            _ = &mut stop => break,
+            r = socket.recv_from(&mut buf) => match r {
+                Ok((n, peer)) => {
+                    if let Some(path) = peer.as_pathname() {
+                        let _ = socket.send_to(&buf[..n], path).await;
+                    } else if let Some(name) = peer.as_abstract_name() {
+                        use std::os::unix::ffi::OsStringExt;
+                        let path = std::ffi::OsString::from_vec([&[0u8][..], name].concat());
+                        if let Err(e) = socket.send_to(&buf[..n], &path).await {
+                            eprintln!("sockspec-adapter-tokio: Unix datagram echo server: send_to an abstract name: {e}");
+                        }
+                    }
+                }
+                Err(e) => eprintln!("sockspec-adapter-tokio: Unix datagram echo server: recv_from: {e}"),
+            },
+        }
+    }
+    None
+}
+
 async fn udp_server(socket: Arc<UdpSocket>, mut stop: oneshot::Receiver<()>) -> Option<usize> {
     // Larger than any datagram, so each is echoed whole (tokio's docs use 1024 bytes).
     let mut buf = vec![0u8; 65536];
@@ -112,10 +168,17 @@ async fn udp_server(socket: Arc<UdpSocket>, mut stop: oneshot::Receiver<()>) -> 
 impl Adapter {
     pub(crate) async fn op_serve_start(&mut self, args: &Args<'_>) -> R<Value> {
         let kind = args.string("kind")?;
+        if !matches!(kind, "tcp" | "udp" | "unix" | "unixgram") {
+            return Err(bad(format!("unknown server kind '{kind}'")));
+        }
+        // `backlog` is read and not used: TcpListener::bind and UnixListener::bind take none
+        // (mio listens with 1024).
+        let _ = args.int_or("backlog", Some(1024))?;
+        if kind == "unix" || kind == "unixgram" {
+            return self.serve_unix(kind, args).await;
+        }
         let family = args.family()?;
         let addr = socket_addr(family, args.string("host")?, args.int("port")?)?;
-        // `backlog` is read and not used: TcpListener::bind takes none (mio listens with 1024).
-        let _ = args.int_or("backlog", Some(1024))?;
         let (stop, stopped) = oneshot::channel();
         let (socket, local, task) = match kind {
             "tcp" => {
@@ -132,9 +195,30 @@ impl Adapter {
             }
             other => return Err(bad(format!("unknown server kind '{other}'"))),
         };
-        let server = Server { socket, local, stop, task };
+        let local = address_json(local);
+        let server = Server { socket, local: local.clone(), stop, task };
         let handle = self.register(family, Kind::Server(server));
-        Ok(json!({"handle": handle, "local": address_json(local)}))
+        Ok(json!({"handle": handle, "local": local}))
+    }
+
+    async fn serve_unix(&mut self, kind: &str, args: &Args<'_>) -> R<Value> {
+        let path = crate::unix::server_path(args)?;
+        let (stop, stopped) = oneshot::channel();
+        let (socket, local, task) = if kind == "unix" {
+            let listener = Arc::new(UnixListener::bind(&path).map_err(|e| io_fail(e, "bind"))?);
+            let local = listener.local_addr().map_err(|e| io_fail(e, "local_addr"))?;
+            let task = tokio::spawn(unix_server(listener.clone(), stopped));
+            (Socket::Unix(listener), local, task)
+        } else {
+            let socket = Arc::new(UnixDatagram::bind(&path).map_err(|e| io_fail(e, "bind"))?);
+            let local = socket.local_addr().map_err(|e| io_fail(e, "local_addr"))?;
+            let task = tokio::spawn(unixgram_server(socket.clone(), stopped));
+            (Socket::Unixgram(socket), local, task)
+        };
+        let local = unix_json(&local);
+        let server = Server { socket, local: local.clone(), stop, task };
+        let handle = self.register(Family::Unix, Kind::Server(server));
+        Ok(json!({"handle": handle, "local": local}))
     }
 
     pub(crate) async fn op_serve_stop(&mut self, args: &Args<'_>) -> R<Value> {

@@ -113,6 +113,14 @@ fn new_socket(kind: UKind) -> R<UnixSocket> {
     .map_err(|e| io_fail(e, "socket"))
 }
 
+/// `serve.start`'s `address` for kinds `unix` / `unixgram`: a path or an abstract name.
+pub(crate) fn server_path(args: &Args) -> R<PathBuf> {
+    match peer_address(args, "address")? {
+        Some(a) => Ok(tokio_path(&a)),
+        None => Err(bad("missing argument 'address'")),
+    }
+}
+
 impl Adapter {
     pub(crate) fn op_unix_listen(&mut self, args: &Args) -> R<Value> {
         let kind = kind_arg(args)?;

@@ -172,7 +172,8 @@ impl Adapter {
             return Err(bad(format!("unknown server kind '{kind}'")));
         }
         // `backlog` is read and not used: TcpListener::bind and UnixListener::bind take none
-        // (mio listens with 1024).
+        // (mio 1.2 listens with 128 for TCP, as std does, and with -1, the system's maximum,
+        // for Unix sockets on Linux).
         let _ = args.int_or("backlog", Some(1024))?;
         if kind == "unix" || kind == "unixgram" {
             return self.serve_unix(kind, args).await;

@@ -26,7 +26,7 @@ pub(crate) fn unix_json(addr: &tokio::net::unix::SocketAddr) -> Value {
 }
 
 /// socket2's address (a `UnixSocket`'s, which tokio does not report).
-fn sockaddr_json(addr: &socket2::SockAddr) -> Value {
+pub(crate) fn sockaddr_json(addr: &socket2::SockAddr) -> Value {
     if let Some(p) = addr.as_pathname() {
         json!({"path": p.to_string_lossy()})
     } else if let Some(name) = addr.as_abstract_namespace() {

@@ -5,7 +5,7 @@
 //! no ancillary data (SCM_RIGHTS, SCM_CREDENTIALS): those features are not declared.
 
 use crate::adapter::Adapter;
-use crate::address::{unix_json, with_handle};
+use crate::address::{sockaddr_json, unix_json, with_handle};
 use crate::args::{Args, Family};
 use crate::errors::{bad, fail, io_fail, supply, unsupported, OpError, R};
 use crate::sockets::{not_offered, Kind};
@@ -219,9 +219,11 @@ impl Adapter {
                 if !matches!(address, UAddr::Unnamed) {
                     socket.bind(tokio_path(&address)).map_err(|e| io_fail(e, "bind"))?;
                 }
-                let handle = self.register(Family::Unix, Kind::UnixSocket(socket));
-                let local = self.op_addr_local(&Args(&json!({"handle": handle}).as_object().unwrap().clone()))?;
-                (handle, local)
+                // tokio's UnixSocket reports no address: socket2's getsockname
+                let local = socket2::SockRef::from(&socket)
+                    .local_addr()
+                    .map_err(|e| io_fail(e, "local_addr"))?;
+                (self.register(Family::Unix, Kind::UnixSocket(socket)), sockaddr_json(&local))
             }
         };
         Ok(json!({"handle": handle, "local": local}))

@@ -42,6 +42,7 @@ public final class Adapter {
     final StreamOps stream;
     final DatagramOps datagram;
     final ServeOps serve;
+    final UnixOps unix;
 
     Adapter(Net net) {
         this.net = net;
@@ -50,6 +51,7 @@ public final class Adapter {
         stream = new StreamOps(handles, net);
         datagram = new DatagramOps(handles, net);
         serve = new ServeOps(handles, net);
+        unix = new UnixOps(handles, net, stream);
     }
 
     JsonObject dispatch(String op, Args args) throws OpError {
@@ -75,6 +77,15 @@ public final class Adapter {
             case "opt.get": return Options.opGet(handles, args);
             case "serve.start": return serve.start(args);
             case "serve.stop": return serve.stop(args);
+            case "unix.listen": return unix.listen(args);
+            case "unix.accept": return stream.accept(args);
+            case "unix.connect": return unix.connect(args);
+            case "unix.bind": return unix.bind(args);
+            case "unix.sendto": return unix.sendto(args);
+            case "unix.recvfrom": return unix.recvfrom(args);
+            case "unix.peercred": return unix.peercred(args);
+            case "unix.unlink": return unix.unlink(args);
+            case "unix.socketpair": return unix.socketpair(args);
             default: throw unsupported("unknown operation '" + op + "'");
         }
     }

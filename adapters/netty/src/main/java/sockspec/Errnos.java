@@ -112,18 +112,13 @@ final class Errnos {
             }
             if (t.getCause() == t) break;
         }
-        Throwable inner = e;
-        if (e instanceof ChannelException && e.getCause() != null) inner = e.getCause();
-        if (inner instanceof ConnectTimeoutException) return OpError.supplied("ETIMEDOUT", message);
-        if (inner instanceof ClosedChannelException) return OpError.supplied("EBADF", message);
-        if (inner instanceof NotYetConnectedException) return OpError.supplied("ENOTCONN", message);
-        if (inner instanceof NotYetBoundException) return OpError.supplied("EINVAL", message);
-        if (inner instanceof AlreadyConnectedException) return OpError.supplied("EISCONN", message);
-        if (inner instanceof AlreadyBoundException) return OpError.supplied("EINVAL", message);
-        if (inner instanceof ConnectionPendingException) return OpError.supplied("EALREADY", message);
-        if (inner instanceof UnsupportedAddressTypeException) return OpError.supplied("EAFNOSUPPORT", message);
-        if (inner instanceof UnresolvedAddressException) return OpError.supplied("EINVAL", message);
-        if (inner instanceof PortUnreachableException) return OpError.supplied("ECONNREFUSED", message);
+        // by type, along the cause chain: Netty wraps (ChannelException(IOException),
+        // ChannelOutputShutdownException(the write's own failure) ...)
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            OpError byType = byType(t, message);
+            if (byType != null) return byType;
+            if (t.getCause() == t) break;
+        }
         for (Throwable t = e; t != null; t = t.getCause()) {
             if (t.getMessage() != null) {
                 for (String[] row : ERRNO_BY_MESSAGE) {
@@ -132,8 +127,26 @@ final class Errnos {
             }
             if (t.getCause() == t) break;
         }
+        Throwable inner = e instanceof ChannelException && e.getCause() != null ? e.getCause() : e;
         if (inner instanceof UnsupportedOperationException) return OpError.supplied("EOPNOTSUPP", message);
         if (inner instanceof IllegalArgumentException) return OpError.supplied("EINVAL", message);
         return OpError.supplied("EIO", message);
+    }
+
+    /** Exceptions raised by Netty or java.nio themselves, without a system call: no errno. */
+    static OpError byType(Throwable t, String message) {
+        if (t instanceof ConnectTimeoutException) return OpError.supplied("ETIMEDOUT", message);
+        if (t instanceof ClosedChannelException) return OpError.supplied("EBADF", message);
+        if (t instanceof NotYetConnectedException) return OpError.supplied("ENOTCONN", message);
+        if (t instanceof NotYetBoundException) return OpError.supplied("EINVAL", message);
+        if (t instanceof AlreadyConnectedException) return OpError.supplied("EISCONN", message);
+        if (t instanceof AlreadyBoundException) return OpError.supplied("EINVAL", message);
+        if (t instanceof ConnectionPendingException) return OpError.supplied("EALREADY", message);
+        if (t instanceof UnsupportedAddressTypeException) return OpError.supplied("EAFNOSUPPORT", message);
+        if (t instanceof UnresolvedAddressException) return OpError.supplied("EINVAL", message);
+        // Netty's Errors turns ENOENT of a connect into a bare FileNotFoundException
+        if (t instanceof java.io.FileNotFoundException) return OpError.supplied("ENOENT", message);
+        if (t instanceof PortUnreachableException) return OpError.supplied("ECONNREFUSED", message);
+        return null;
     }
 }

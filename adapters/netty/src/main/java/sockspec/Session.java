@@ -64,6 +64,17 @@ final class Session {
         } catch (RuntimeException e) {
             // no IPv6 sockets here
         }
+        try {
+            net.serverDomainSocketChannel().unsafe().closeForcibly();
+            f.add("unix.stream"); // NioServerDomainSocketChannel needs JDK 16+; epoll always has it
+            if (net.epoll) {
+                f.add("unix.dgram"); // EpollDomainDatagramChannel
+                f.add("unix.peercred"); // EpollDomainSocketChannel.peerCredentials()
+                f.add("unix.abstract"); // DomainSocketAddress("\0name")
+            }
+        } catch (RuntimeException e) {
+            // no Unix-domain channels here
+        }
         if (knows("reuseaddr", "server", "socket", "datagram")) f.add("opt.reuseaddr");
         if (knows("reuseport", "server", "socket", "datagram")) f.add("opt.reuseport");
         if (knows("nodelay", "socket")) f.add("opt.nodelay");

@@ -186,13 +186,18 @@ final class StreamOps {
             throws OpError {
         try {
             if (local != null) bind(ch, local);
-            ChannelFuture f = ch.connect(remote);
+            ChannelFuture f;
             if (timeout == 0) {
-                net.turn();
+                // Channel.connect run on the event loop itself, its future looked at in the same
+                // task: done only if the connect completed at once (not whether the loop got to
+                // the handshake's completion before some later turn)
+                f = onLoop(ch, () -> ch.connect(remote));
                 if (!f.isDone())
                     throw OpError.supplied("EINPROGRESS", "connect: the ChannelFuture is not done yet (timeout 0)");
-            } else if (!f.awaitUninterruptibly(Math.max(1, (long) (timeout * 1000)))) {
-                throw new OpError("ETIMEDOUT", "connect: timed out after " + timeout + " s");
+            } else {
+                f = ch.connect(remote);
+                if (!f.awaitUninterruptibly(Math.max(1, (long) (timeout * 1000))))
+                    throw new OpError("ETIMEDOUT", "connect: timed out after " + timeout + " s");
             }
             if (!f.isSuccess()) throw errorOf(f.cause(), "connect");
             JsonObject o = endpoints(ch);
@@ -259,7 +264,7 @@ final class StreamOps {
         }
         if (!prev.isSuccess() && !s.lastWriteReported) {
             s.lastWriteReported = true;
-            throw errorOf(prev.cause(), what + " (the previous write failed)");
+            throw writeError(s.channel, prev.cause(), what + " (the previous write failed)");
         }
     }
 
@@ -270,9 +275,24 @@ final class StreamOps {
         s.lastWriteReported = false;
         if (f.isDone() && !f.isSuccess()) {
             s.lastWriteReported = true;
-            throw errorOf(f.cause(), what);
+            throw writeError(s.channel, f.cause(), what);
         }
         return f;
+    }
+
+    /**
+     * After DuplexChannel.shutdownOutput() Netty fails every write itself, with a plain
+     * ClosedChannelException (AbstractUnsafe.write: the outbound buffer is gone), without a
+     * system call. On a channel that is still open with its output shut down, the POSIX name
+     * for that is EPIPE ("shut down for writing"); supplied. A channel Netty has closed
+     * altogether answers EBADF (Errnos), supplied too.
+     */
+    static OpError writeError(Channel ch, Throwable cause, String what) {
+        if (cause instanceof java.nio.channels.ClosedChannelException && ch.isOpen()
+                && ch instanceof DuplexChannel && ((DuplexChannel) ch).isOutputShutdown())
+            return OpError.supplied("EPIPE", what + ": " + Errnos.describe(cause)
+                + " (the channel is open, its output shut down)");
+        return errorOf(cause, what);
     }
 
     JsonObject send(Args args) throws OpError {
@@ -314,14 +334,14 @@ final class StreamOps {
             }
             Throwable err = in.takeError();
             if (err != null) throw errorOf(err, "read");
-            if (in.ended() || ((DuplexChannel) ch).isInputShutdown()) {
-                JsonObject o = new JsonObject();
-                o.addProperty("data", ""); // end of stream: Netty closed the channel, or shutdownInput
-                return o;
-            }
-            if (!ch.isActive()) {
-                if (!ch.isOpen()) throw OpError.supplied("EBADF", "read: the channel is closed");
+            if (!in.wasActive() && ch.isOpen() && !ch.isActive()) // never connected (tcp.socket)
                 throw OpError.supplied("ENOTCONN", "read: the channel is not connected (isActive() is false)");
+            if (in.ended() || !ch.isActive() || ((DuplexChannel) ch).isInputShutdown()) {
+                JsonObject o = new JsonObject();
+                // end of stream: Netty closed the channel (its peer ended the stream: ALLOW_HALF_CLOSURE
+                // is off), or DuplexChannel.isInputShutdown() after shutdownInput
+                o.addProperty("data", "");
+                return o;
             }
             if (!asked) {
                 ch.read(); // AUTO_READ is off: one read, into Inbound

@@ -26,12 +26,21 @@ loop() ->
             case string:trim(Line) of
                 <<>> -> ok;
                 Text ->
+                    settle(),
                     Response = handle(Text),
                     ok = io:put_chars(standard_io, [jiffy:encode(Response, [force_utf8]), $\n])
             end,
             flush_exits(),
             loop()
     end.
+
+%% Let the runtime deliver what already reached the process's sockets before acting on a
+%% request (docs/adapters.md §4): the driver reads a socket when its poll thread reports it
+%% and sends the message (or closes the socket, exit_on_close) in a port task of its own.
+%% One millisecond idle lets the schedulers run those tasks, so a request acts after
+%% everything that reached the process before it, instead of racing it.
+settle() ->
+    receive after 1 -> ok end.
 
 flush_exits() ->
     receive {'EXIT', _, _} -> flush_exits() after 0 -> ok end.

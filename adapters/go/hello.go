@@ -31,7 +31,7 @@ func canPing(netw, addr string) bool {
 
 func helloResult() map[string]any {
 	features := []string{"tcp", "udp", "udp.connect", "ipv4", "tcp.bind-connect", "stream.shutdown.write",
-		"stream.shutdown.read", "stream.abort", "serve.tcp", "serve.udp",
+		"stream.shutdown.read", "stream.abort", "serve.tcp", "serve.udp", "serve.unix", "serve.unixgram",
 		"nonblocking", "opt.reuseaddr", "opt.reuseport", "opt.nodelay", "opt.keepalive", "opt.linger",
 		"opt.rcvbuf", "opt.sndbuf", "opt.broadcast", "opt.ttl",
 		// Unix-domain sockets (1.4): see unix.go and the README for what net cannot do.

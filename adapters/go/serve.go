@@ -1,7 +1,10 @@
 // Echo servers (protocol 1.2): serve.start and serve.stop, written the way the net
 // package's documentation writes a server: net.Listen, an accept loop, one goroutine per
 // connection echoing with io.Copy (net's Listener example); for UDP net.ListenPacket and a
-// goroutine that reads each datagram and writes it back with WriteTo.
+// goroutine that reads each datagram and writes it back with WriteTo. The Unix-domain
+// servers (1.4) are the same code on net.Listen("unix") and net.ListenPacket("unixgram"):
+// net's UnixListener removes its socket file when closed (its default), the adapter adds
+// nothing to that.
 
 package main
 
@@ -15,8 +18,9 @@ import (
 )
 
 type server struct {
-	ln net.Listener   // TCP
-	pc net.PacketConn // UDP
+	ln   net.Listener   // TCP, unix
+	pc   net.PacketConn // UDP, unixgram
+	unix bool           // a Unix-domain server: addresses are Unix ones
 
 	mu       sync.Mutex
 	conns    map[net.Conn]struct{} // open sessions, closed by stop
@@ -72,7 +76,9 @@ func (sv *server) session(c net.Conn) {
 	defer sv.wg.Done()
 	_, err := io.Copy(c, c)
 	if err == nil {
-		c.(*net.TCPConn).CloseWrite()
+		if hc, ok := c.(interface{ CloseWrite() error }); ok { // *TCPConn, *UnixConn
+			hc.CloseWrite()
+		}
 	}
 	c.Close()
 	sv.mu.Lock()
@@ -91,6 +97,9 @@ func (sv *server) readLoop() {
 				return
 			}
 			continue
+		}
+		if from == nil {
+			continue // an unnamed Unix sender cannot be answered
 		}
 		sv.pc.WriteTo(buf[:n], from) // a peer that is gone is not the server's problem
 	}
@@ -119,8 +128,12 @@ func (ad *adapter) opServeStart(a args) (result, error) {
 	if err != nil {
 		return nil, err
 	}
-	if kindName != "tcp" && kindName != "udp" {
-		return nil, badRequest("kind is \"tcp\" or \"udp\", not %q", kindName)
+	switch kindName {
+	case "tcp", "udp":
+	case "unix", "unixgram":
+		return ad.serveUnix(a, kindName)
+	default:
+		return nil, badRequest("kind is \"tcp\", \"udp\", \"unix\" or \"unixgram\", not %q", kindName)
 	}
 	fam, err := family(a)
 	if err != nil {
@@ -139,20 +152,63 @@ func (ad *adapter) opServeStart(a args) (result, error) {
 	address := net.JoinHostPort(ip.String(), strconv.Itoa(port))
 	sv := &server{conns: map[net.Conn]struct{}{}}
 	if kindName == "tcp" {
-		if sv.ln, err = net.Listen(network("tcp", fam), address); err != nil {
-			return nil, translate(err, "listen", 0)
-		}
-		sv.wg.Add(1)
+		sv.ln, err = net.Listen(network("tcp", fam), address)
+	} else {
+		sv.pc, err = net.ListenPacket(network("udp", fam), address)
+	}
+	if err != nil {
+		return nil, translate(err, callName(kindName), 0)
+	}
+	h := ad.register(&sock{kind: kServer, family: fam, srv: sv.start()})
+	return result{"handle": h, "local": addrJSON(sv.addr(), fam)}, nil
+}
+
+// serveUnix: the same servers over Unix-domain sockets, net.Listen("unix", name) and
+// net.ListenPacket("unixgram", name); an abstract name is net's "@name".
+func (ad *adapter) serveUnix(a args, kindName string) (result, error) {
+	netw := map[string]string{"unix": "unix", "unixgram": "unixgram"}[kindName]
+	laddr, _, err := unixAddrArg(a, "address", netw, true, false)
+	if err != nil {
+		return nil, err
+	}
+	if laddr == nil {
+		return nil, fail("EINVAL", "an echo server needs a name to be reached by")
+	}
+	def := int64(1024) // checked, not passed: net.Listen takes no backlog (somaxconn)
+	if _, err := a.intArg("backlog", &def); err != nil {
+		return nil, err
+	}
+	sv := &server{conns: map[net.Conn]struct{}{}, unix: true}
+	if kindName == "unix" {
+		sv.ln, err = net.Listen(netw, laddr.Name)
+	} else {
+		sv.pc, err = net.ListenPacket(netw, laddr.Name)
+	}
+	if err != nil {
+		return nil, translate(err, callName(kindName), 0)
+	}
+	h := ad.register(&sock{kind: kServer, srv: sv.start()})
+	return result{"handle": h, "local": unixAddrJSON(sv.addr())}, nil
+}
+
+// callName is the system call a failed start is reported as: listen for a stream server,
+// bind for a datagram one.
+func callName(kindName string) string {
+	if kindName == "tcp" || kindName == "unix" {
+		return "listen"
+	}
+	return "bind"
+}
+
+// start runs the accept loop (stream) or the read loop (datagrams) on a goroutine.
+func (sv *server) start() *server {
+	sv.wg.Add(1)
+	if sv.ln != nil {
 		go sv.acceptLoop()
 	} else {
-		if sv.pc, err = net.ListenPacket(network("udp", fam), address); err != nil {
-			return nil, translate(err, "bind", 0)
-		}
-		sv.wg.Add(1)
 		go sv.readLoop()
 	}
-	h := ad.register(&sock{kind: kServer, family: fam, srv: sv})
-	return result{"handle": h, "local": addrJSON(sv.addr(), fam)}, nil
+	return sv
 }
 
 func (ad *adapter) opServeStop(a args) (result, error) {

@@ -67,7 +67,7 @@ final class DatagramOps {
             .handler(new Inbound());
         Channel ch = StreamOps.registered(b.register(), "register");
         try {
-            applyOptions(ch, options);
+            applyOptions(ch, fam, options);
             StreamOps.bind(ch, address);
             JsonObject o = new JsonObject();
             o.add("local", address(ch.localAddress()));

@@ -14,6 +14,7 @@ import io.netty.channel.ChannelConfig;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.epoll.EpollChannelOption;
 import io.netty.channel.socket.nio.NioChannelOption;
+import io.netty.channel.unix.IntegerUnixChannelOption;
 
 import java.net.StandardSocketOptions;
 import java.util.LinkedHashMap;
@@ -24,7 +25,14 @@ import java.util.Map;
  * TCP_NODELAY, SO_KEEPALIVE, SO_LINGER, SO_RCVBUF, SO_SNDBUF, SO_BROADCAST), and for
  * SO_REUSEPORT the transport's own: EpollChannelOption.SO_REUSEPORT, or on NIO
  * NioChannelOption.of(StandardSocketOptions.SO_REUSEPORT). Set and read with
- * Channel.config().setOption / getOption. "v6only" and "ttl" have no ChannelOption: UNSUPPORTED.
+ * Channel.config().setOption / getOption.
+ *
+ * Netty has no ChannelOption for IPV6_V6ONLY, IP_TTL or IPV6_UNICAST_HOPS. The epoll
+ * transport takes any integer socket option as an IntegerUnixChannelOption(name, level,
+ * optname) (EpollChannelConfig: setsockopt/getsockopt with the kernel's errno), its
+ * documented way to reach options it does not name: "v6only" and "ttl" go through it there,
+ * and "reuseport" on the channel types whose config has no EpollChannelOption.SO_REUSEPORT
+ * (EpollSocketChannelConfig). On NIO, "v6only" and "ttl" answer UNSUPPORTED (not declared).
  */
 final class Options {
     private Options() {
@@ -44,15 +52,41 @@ final class Options {
     }
 
     static Map<String, ChannelOption<?>> OPTIONS;
+    static boolean epoll;
 
-    static void init(boolean epoll) {
-        OPTIONS = table(epoll);
+    // <netinet/in.h>, <asm-generic/socket.h> (Linux)
+    static final int SOL_SOCKET = 1, SO_REUSEPORT = 15, IPPROTO_IP = 0, IP_TTL = 2, IPPROTO_IPV6 = 41,
+        IPV6_UNICAST_HOPS = 16, IPV6_V6ONLY = 26;
+    static final IntegerUnixChannelOption GENERIC_REUSEPORT = new IntegerUnixChannelOption("SO_REUSEPORT", SOL_SOCKET, SO_REUSEPORT);
+    static final IntegerUnixChannelOption V6ONLY = new IntegerUnixChannelOption("IPV6_V6ONLY", IPPROTO_IPV6, IPV6_V6ONLY);
+    static final IntegerUnixChannelOption TTL4 = new IntegerUnixChannelOption("IP_TTL", IPPROTO_IP, IP_TTL);
+    static final IntegerUnixChannelOption HOPS6 = new IntegerUnixChannelOption("IPV6_UNICAST_HOPS", IPPROTO_IPV6, IPV6_UNICAST_HOPS);
+
+    static void init(boolean isEpoll) {
+        epoll = isEpoll;
+        OPTIONS = table(isEpoll);
     }
 
-    static ChannelOption<?> option(String name) throws OpError {
+    /** The ChannelOption for a protocol name on this channel (family: "ipv4", "ipv6", "unix"). */
+    static ChannelOption<?> option(Channel ch, String family, String name) throws OpError {
+        if (epoll) {
+            switch (name) {
+                case "v6only": return V6ONLY;
+                case "ttl": return "ipv6".equals(family) ? HOPS6 : TTL4;
+                case "reuseport":
+                    if (!(ch instanceof io.netty.channel.epoll.EpollSocketChannel)) break;
+                    return GENERIC_REUSEPORT; // EpollSocketChannelConfig has no SO_REUSEPORT
+                default: break;
+            }
+        }
         ChannelOption<?> opt = OPTIONS.get(name);
         if (opt == null) throw unsupported("option '" + name + "' has no Netty ChannelOption");
         return opt;
+    }
+
+    /** Options carried as an int by IntegerUnixChannelOption but boolean in the protocol. */
+    static boolean isBooleanName(String name) {
+        return !name.equals("linger") && !name.equals("rcvbuf") && !name.equals("sndbuf") && !name.equals("ttl");
     }
 
     /**
@@ -67,8 +101,8 @@ final class Options {
     }
 
     @SuppressWarnings("unchecked")
-    static void setOption(Channel ch, String name, JsonElement value) throws OpError {
-        ChannelOption<?> opt = option(name);
+    static void setOption(Channel ch, String family, String name, JsonElement value) throws OpError {
+        ChannelOption<?> opt = option(ch, family, name);
         ChannelConfig config = ch.config();
         boolean known;
         try {
@@ -78,7 +112,11 @@ final class Options {
                 else if (Args.isInteger(value)) seconds = clampInt(value.getAsString());
                 else throw bad("option 'linger' takes null or integer seconds");
                 known = config.setOption(ChannelOption.SO_LINGER, seconds);
-            } else if (name.equals("rcvbuf") || name.equals("sndbuf")) {
+            } else if (opt instanceof IntegerUnixChannelOption && isBooleanName(name)) {
+                if (value == null || !value.isJsonPrimitive() || !value.getAsJsonPrimitive().isBoolean())
+                    throw bad("option '" + name + "' takes a bool");
+                known = config.setOption((IntegerUnixChannelOption) opt, value.getAsBoolean() ? 1 : 0);
+            } else if (opt instanceof IntegerUnixChannelOption || name.equals("rcvbuf") || name.equals("sndbuf")) {
                 if (value == null || !Args.isInteger(value)) throw bad("option '" + name + "' takes an integer");
                 known = config.setOption((ChannelOption<Integer>) opt, clampInt(value.getAsString()));
             } else {
@@ -102,8 +140,8 @@ final class Options {
         }
     }
 
-    static JsonElement getOption(Channel ch, String name) throws OpError {
-        ChannelOption<?> opt = option(name);
+    static JsonElement getOption(Channel ch, String family, String name) throws OpError {
+        ChannelOption<?> opt = option(ch, family, name);
         Object value;
         try {
             value = ch.config().getOption(opt);
@@ -116,13 +154,15 @@ final class Options {
             return seconds < 0 ? JsonNull.INSTANCE : new JsonPrimitive(seconds);
         }
         if (value instanceof Boolean) return new JsonPrimitive((Boolean) value);
+        if (opt instanceof IntegerUnixChannelOption && isBooleanName(name))
+            return new JsonPrimitive((Integer) value != 0);
         return new JsonPrimitive((Integer) value);
     }
 
     /** The "options" argument of the creating operations: after register, before bind. */
-    static void applyOptions(Channel ch, JsonObject options) throws OpError {
+    static void applyOptions(Channel ch, String family, JsonObject options) throws OpError {
         if (options == null) return;
-        for (Map.Entry<String, JsonElement> e : options.entrySet()) setOption(ch, e.getKey(), e.getValue());
+        for (Map.Entry<String, JsonElement> e : options.entrySet()) setOption(ch, family, e.getKey(), e.getValue());
     }
 
     static JsonObject opSet(Handles handles, Args args) throws OpError {
@@ -132,14 +172,14 @@ final class Options {
         JsonElement value = args.raw.get("value");
         if (!value.isJsonNull() && !value.isJsonPrimitive()) throw bad("argument 'value' has the wrong type");
         if (value.isJsonPrimitive() && value.getAsJsonPrimitive().isString()) throw bad("argument 'value' has the wrong type");
-        setOption(s.channel, name, value);
+        setOption(s.channel, s.family, name, value);
         return new JsonObject();
     }
 
     static JsonObject opGet(Handles handles, Args args) throws OpError {
         Handles.Sock s = handles.get(args);
         JsonObject o = new JsonObject();
-        o.add("value", getOption(s.channel, args.string("name")));
+        o.add("value", getOption(s.channel, s.family, args.string("name")));
         return o;
     }
 }

@@ -32,7 +32,6 @@ final class Session {
      * connections and datagram channels; broadcast on datagram channels.
      */
     private boolean knows(String name, String... kinds) {
-        ChannelOption<?> opt = Options.OPTIONS.get(name);
         for (String kind : kinds) {
             Channel ch = null;
             try {
@@ -41,8 +40,25 @@ final class Session {
                     case "socket": ch = net.socketChannel(SocketProtocolFamily.INET); break;
                     default: ch = net.datagramChannel(SocketProtocolFamily.INET); break;
                 }
-                if (ch.config().getOption(opt) == null) return false;
-            } catch (RuntimeException e) {
+                if (ch.config().getOption(Options.option(ch, "ipv4", name)) == null) return false;
+            } catch (OpError | RuntimeException e) {
+                return false;
+            } finally {
+                if (ch != null) ch.unsafe().closeForcibly();
+            }
+        }
+        return true;
+    }
+
+    /** The same probe on IPv6 channels (v6only exists only there). */
+    private boolean knows6(String name) {
+        for (int kind = 0; kind < 3; kind++) {
+            Channel ch = null;
+            try {
+                ch = kind == 0 ? net.serverSocketChannel(SocketProtocolFamily.INET6)
+                    : kind == 1 ? net.socketChannel(SocketProtocolFamily.INET6) : net.datagramChannel(SocketProtocolFamily.INET6);
+                if (ch.config().getOption(Options.option(ch, "ipv6", name)) == null) return false;
+            } catch (OpError | RuntimeException e) {
                 return false;
             } finally {
                 if (ch != null) ch.unsafe().closeForcibly();
@@ -77,6 +93,8 @@ final class Session {
         }
         if (knows("reuseaddr", "server", "socket", "datagram")) f.add("opt.reuseaddr");
         if (knows("reuseport", "server", "socket", "datagram")) f.add("opt.reuseport");
+        if (net.epoll && knows("ttl", "server", "socket", "datagram")) f.add("opt.ttl"); // IntegerUnixChannelOption
+        if (net.epoll && f.contains("ipv6") && knows6("v6only")) f.add("opt.v6only"); // IntegerUnixChannelOption
         if (knows("nodelay", "socket")) f.add("opt.nodelay");
         if (knows("keepalive", "socket")) f.add("opt.keepalive");
         if (knows("linger", "socket")) f.add("opt.linger");

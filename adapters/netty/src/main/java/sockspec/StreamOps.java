@@ -113,7 +113,7 @@ final class StreamOps {
             });
         Channel ch = registered(b.register(), "register");
         try {
-            applyOptions(ch, options);
+            applyOptions(ch, family, options);
             ch.config().setOption(ChannelOption.SO_BACKLOG,
                 (int) Math.max(Integer.MIN_VALUE, Math.min(Integer.MAX_VALUE, backlog)));
             bind(ch, address);
@@ -137,7 +137,7 @@ final class StreamOps {
     }
 
     /** A Bootstrap for a connecting channel, registered with the options applied. */
-    Channel newClient(Supplier<Channel> factory, JsonObject options) throws OpError {
+    Channel newClient(Supplier<Channel> factory, String family, JsonObject options) throws OpError {
         Bootstrap b = new Bootstrap()
             .group(net.group)
             .channelFactory(factory::get)
@@ -145,7 +145,7 @@ final class StreamOps {
             .handler(new Inbound());
         Channel ch = registered(b.register(), "register");
         try {
-            applyOptions(ch, options);
+            applyOptions(ch, family, options);
         } catch (OpError | RuntimeException e) {
             ch.close().awaitUninterruptibly(5, TimeUnit.SECONDS);
             throw errorOf(e, "configure");
@@ -160,7 +160,7 @@ final class StreamOps {
     JsonObject socket(Args args) throws OpError {
         String fam = args.string("family");
         SocketProtocolFamily family = Net.family(args.family());
-        Channel ch = newClient(() -> net.socketChannel(family), args.object("options"));
+        Channel ch = newClient(() -> net.socketChannel(family), fam, args.object("options"));
         JsonObject o = new JsonObject();
         o.addProperty("handle", handles.register(ch, inbound(ch), fam));
         return o;
@@ -177,7 +177,7 @@ final class StreamOps {
             Args b = new Args(bindArg);
             local = socketAddress(args.family(), b.string("host"), b.integer("port", 0));
         }
-        Channel ch = newClient(() -> net.socketChannel(family), args.object("options"));
+        Channel ch = newClient(() -> net.socketChannel(family), fam, args.object("options"));
         return connectChannel(ch, local, remote, timeout, fam);
     }
 
@@ -191,9 +191,15 @@ final class StreamOps {
                 // Channel.connect run on the event loop itself, its future looked at in the same
                 // task: done only if the connect completed at once (not whether the loop got to
                 // the handshake's completion before some later turn)
-                f = onLoop(ch, () -> ch.connect(remote));
-                if (!f.isDone())
-                    throw OpError.supplied("EINPROGRESS", "connect: the ChannelFuture is not done yet (timeout 0)");
+                final ChannelFuture[] started = new ChannelFuture[1];
+                boolean done = onLoop(ch, () -> {
+                    started[0] = ch.connect(remote);
+                    return started[0].isDone(); // here, before the loop can finish the handshake
+                });
+                f = started[0];
+                if (!done)
+                    throw OpError.supplied("EINPROGRESS", "connect: the ChannelFuture was not done when "
+                        + "Channel.connect returned (timeout 0)");
             } else {
                 f = ch.connect(remote);
                 if (!f.awaitUninterruptibly(Math.max(1, (long) (timeout * 1000))))
@@ -270,12 +276,19 @@ final class StreamOps {
 
     /** writeAndFlush on the event loop; a write that fails at once is this request's error. */
     static ChannelFuture write(Handles.Sock s, Object msg, String what) throws OpError {
-        ChannelFuture f = onLoop(s.channel, () -> s.channel.writeAndFlush(msg));
+        final ChannelFuture[] started = new ChannelFuture[1];
+        // the outcome as it stands when writeAndFlush returns, read on the event loop itself
+        // (not whenever this thread gets to look: the loop may meanwhile finish or fail it)
+        Throwable failedAtOnce = onLoop(s.channel, () -> {
+            started[0] = s.channel.writeAndFlush(msg);
+            return started[0].isDone() && !started[0].isSuccess() ? started[0].cause() : null;
+        });
+        ChannelFuture f = started[0];
         s.lastWrite = f;
         s.lastWriteReported = false;
-        if (f.isDone() && !f.isSuccess()) {
+        if (failedAtOnce != null) {
             s.lastWriteReported = true;
-            throw writeError(s.channel, f.cause(), what);
+            throw writeError(s.channel, failedAtOnce, what);
         }
         return f;
     }

@@ -128,7 +128,7 @@ final class UnixOps {
         SocketAddress local = bindArg == null ? null : parse(bindArg, "bind", false);
         double timeout = args.timeout();
         if (kind.equals("stream")) {
-            Channel ch = stream.newClient(net::domainSocketChannel, null);
+            Channel ch = stream.newClient(net::domainSocketChannel, "unix", null);
             return stream.connectChannel(ch, local, remote, timeout, "unix");
         }
         if (kind.equals("dgram") && net.epoll) {

@@ -5,7 +5,7 @@
 features() ->
     [<<"tcp">>, <<"udp">>, <<"udp.connect">>, <<"ipv4">>, <<"ipv6">>, <<"ipv4-mapped">>,
      <<"tcp.listener-io">>, <<"tcp.bind-connect">>, <<"stream.shutdown">>, <<"stream.abort">>,
-     <<"nonblocking">>, <<"serve.tcp">>, <<"serve.udp">>,
+     <<"nonblocking">>, <<"serve.tcp">>, <<"serve.udp">>, <<"serve.unix">>, <<"serve.unixgram">>,
      <<"opt.reuseaddr">>, <<"opt.reuseport">>, <<"opt.nodelay">>, <<"opt.keepalive">>,
      <<"opt.linger">>, <<"opt.rcvbuf">>, <<"opt.sndbuf">>, <<"opt.broadcast">>,
      <<"opt.v6only">>, <<"opt.ttl">>,

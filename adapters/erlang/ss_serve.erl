@@ -11,11 +11,23 @@ start(Args) ->
     Kind = case ss_args:get(Args, <<"kind">>, str) of
                <<"tcp">> -> tcp;
                <<"udp">> -> udp;
+               <<"unix">> -> tcp;
+               <<"unixgram">> -> udp;
                Other -> ss_err:bad(["unknown serve kind ", Other])
            end,
-    Fam = ss_args:family(Args),
-    IP = ss_args:ip(ss_args:get(Args, <<"host">>, str), Fam),
-    Port = ss_args:port(ss_args:get(Args, <<"port">>, int, 0)),
+    {Fam, IP, Port} =
+        case ss_args:get(Args, <<"kind">>, str) of
+            <<"unix", _/binary>> ->
+                %% Unix-domain (1.4): the same servers with the local family, bound to address
+                case ss_unix:address(ss_args:get(Args, <<"address">>, dict), false) of
+                    {local, _} = Named -> {local, Named, 0};
+                    unnamed -> ss_err:fail(<<"EINVAL">>, "an echo server needs a name")
+                end;
+            _ ->
+                F = ss_args:family(Args),
+                {F, ss_args:ip(ss_args:get(Args, <<"host">>, str), F),
+                 ss_args:port(ss_args:get(Args, <<"port">>, int, 0))}
+        end,
     Backlog = ss_args:get(Args, <<"backlog">>, int, 1024),
     Self = self(),
     Ref = make_ref(),
@@ -62,7 +74,7 @@ stop_entry(#{pid := Pid, mon := Mon, kind := Kind}) ->
 
 server(Parent, Ref, tcp, Fam, IP, Port, Backlog) ->
     process_flag(trap_exit, true),
-    case gen_tcp:listen(Port, [binary, Fam, {ip, IP}, {packet, 0}, {active, false}, {backlog, Backlog}]) of
+    case gen_tcp:listen(Port, [binary, Fam, address_opt(Fam, IP), {packet, 0}, {active, false}, {backlog, Backlog}]) of
         {ok, L} ->
             {ok, Local} = inet:sockname(L),
             Self = self(),
@@ -73,7 +85,7 @@ server(Parent, Ref, tcp, Fam, IP, Port, Backlog) ->
             Parent ! {Ref, {error, Reason}}
     end;
 server(Parent, Ref, udp, Fam, IP, Port, _) ->
-    case gen_udp:open(Port, [binary, Fam, {ip, IP}]) of
+    case gen_udp:open(Port, [binary, Fam, address_opt(Fam, IP)]) of
         {ok, S} ->
             {ok, Local} = inet:sockname(S),
             Parent ! {Ref, {ok, Local}},
@@ -81,6 +93,9 @@ server(Parent, Ref, udp, Fam, IP, Port, _) ->
         {error, Reason} ->
             Parent ! {Ref, {error, Reason}}
     end.
+
+address_opt(local, Local) -> {ifaddr, Local};
+address_opt(_, IP) -> {ip, IP}.
 
 %% The server: counts sessions, and on stop closes the listener and every session.
 tcp_loop(L, Acceptor, Sessions, Count) ->
@@ -140,6 +155,10 @@ echo(S) ->
 
 udp_loop(S) ->
     receive
+        {udp, S, {unspec, _}, _, _} ->
+            udp_loop(S);  % an unbound Unix sender: no address to answer
+        {udp, S, {local, <<>>}, _, _} ->
+            udp_loop(S);
         {udp, S, IP, Port, Data} ->
             _ = gen_udp:send(S, IP, Port, Data),
             udp_loop(S);

@@ -4,7 +4,7 @@
 %% name binds with an empty address (the kernel autobinds). gen_tcp has no SOCK_SEQPACKET,
 %% no socketpair, no SCM_RIGHTS, SCM_CREDENTIALS or SO_PEERCRED: those are not declared.
 -module(ss_unix).
--export([listen/1, accept/1, connect/1, bind/1, sendto/1, recvfrom/1, unlink/1]).
+-export([listen/1, accept/1, connect/1, bind/1, sendto/1, recvfrom/1, unlink/1, address/2]).
 
 kind(Args) ->
     case ss_args:get(Args, <<"kind">>, str) of

@@ -55,7 +55,7 @@ impl Adapter {
             Kind::Unconnected(s) | Kind::Raw(s) => {
                 sockaddr_json(s.local_addr().map_err(|e| io_fail(e, context))?)
             }
-            Kind::Server(s) => Ok(address_json(s.local())),
+            Kind::Server(s) => Ok(s.local_json()),
             Kind::UnixListener(_)
             | Kind::UnixStream(_)
             | Kind::UnixDatagram(_)

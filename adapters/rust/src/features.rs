@@ -21,6 +21,8 @@ pub(crate) fn host_features() -> Vec<String> {
         "nonblocking",
         "serve.tcp",
         "serve.udp",
+        "serve.unix",
+        "serve.unixgram",
         // Unix-domain sockets (1.4): std::os::unix::net, socket2 for seqpacket, nix for
         // SCM_RIGHTS / SCM_CREDENTIALS / SO_PEERCRED (std's APIs for them are unstable).
         "unix.stream",

@@ -132,6 +132,30 @@ fn nix_addr(address: &UAddr) -> R<UnixAddr> {
     .map_err(|e| io_fail(io::Error::from(e), "address"))
 }
 
+/// `serve.start`'s `address` (kind `unix` or `unixgram`): a pathname or an abstract name,
+/// in std's form.
+pub(crate) fn serve_address(args: &Args) -> R<SocketAddr> {
+    match required_address(args, "address", false)? {
+        UAddr::Unnamed | UAddr::Autobind => Err(fail(
+            "EINVAL",
+            "an echo server needs a name to be reached by",
+        )),
+        address => std_addr(&address),
+    }
+}
+
+/// socket2's form of a std address (to connect with a timeout, which std's Unix types lack).
+pub(crate) fn wake_sockaddr(a: &SocketAddr) -> io::Result<SockAddr> {
+    let bytes: Vec<u8> = if let Some(path) = a.as_pathname() {
+        path.as_os_str().as_bytes().to_vec()
+    } else if let Some(name) = a.as_abstract_name() {
+        [&[0u8][..], name].concat()
+    } else {
+        return Err(io::Error::from(ErrorKind::InvalidInput));
+    };
+    SockAddr::unix(OsStr::from_bytes(&bytes))
+}
+
 fn named(path: Option<&Path>, abstract_name: Option<&[u8]>) -> Value {
     if let Some(p) = path {
         json!({"path": p.to_string_lossy()})

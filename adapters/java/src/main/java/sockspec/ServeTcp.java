@@ -2,6 +2,7 @@ package sockspec;
 
 import java.io.IOException;
 import java.net.InetSocketAddress;
+import java.net.SocketAddress;
 import java.net.StandardProtocolFamily;
 import java.nio.ByteBuffer;
 import java.nio.channels.ClosedSelectorException;
@@ -25,6 +26,11 @@ import java.util.Iterator;
  *
  * Stopping: a volatile flag and selector.wakeup(); the thread closes every session, the
  * listener and the selector, and serve.stop joins it.
+ *
+ * The Unix-domain server (serve.unix, protocol 1.4) is this same code on
+ * ServerSocketChannel.open(StandardProtocolFamily.UNIX) bound to a UnixDomainSocketAddress
+ * (JEP 380). Closing that channel leaves its socket file: java.nio does not delete it, and
+ * neither does the adapter.
  */
 final class ServeTcp implements ServeOps.Server, Runnable {
     static final int OWED_LIMIT = 256 * 1024; // at most this much read and not yet echoed, per session
@@ -49,7 +55,8 @@ final class ServeTcp implements ServeOps.Server, Runnable {
         this.thread.setDaemon(true);
     }
 
-    static ServeTcp start(StandardProtocolFamily family, InetSocketAddress address, int backlog) throws IOException {
+    /** family INET/INET6 with an InetSocketAddress, or UNIX with a UnixDomainSocketAddress. */
+    static ServeTcp start(StandardProtocolFamily family, SocketAddress address, int backlog) throws IOException {
         ServerSocketChannel listener = ServerSocketChannel.open(family);
         Selector selector = null;
         try {
@@ -63,7 +70,9 @@ final class ServeTcp implements ServeOps.Server, Runnable {
             throw e;
         }
         ServeTcp server = new ServeTcp(listener, selector);
-        server.thread.setName("serve-tcp-" + listener.socket().getLocalPort());
+        SocketAddress local = listener.getLocalAddress(); // socket() is INET only
+        server.thread.setName(local instanceof InetSocketAddress
+            ? "serve-tcp-" + ((InetSocketAddress) local).getPort() : "serve-unix " + local);
         server.thread.start();
         return server;
     }

@@ -36,6 +36,7 @@ final class Session {
         // features exists in java.nio (UnixOps says why)
         try (SocketChannel probe = SocketChannel.open(StandardProtocolFamily.UNIX)) {
             f.add("unix.stream");
+            f.add("serve.unix"); // ServeTcp on a Unix-domain ServerSocketChannel (no unixgram: no channel for it)
         } catch (IOException | RuntimeException e) {
             // no AF_UNIX here
         }

@@ -34,7 +34,7 @@ const ops = {};
 ops['addr.local'] = (args) => {
   const state = lookup(args);
   // an echo server of serve.start: the address it reported when it started, kept
-  if (state.kind === 'serve') return { ...state.local, emulated: ['host', 'port'] };
+  if (state.kind === 'serve') return { ...state.local, emulated: Object.keys(state.local) };
   if (state.kind === 'server') {
     const a = state.server.address();
     if (!a) throw supply('EBADF', 'getsockname: listener closed (server.address() is null)');

@@ -26,7 +26,8 @@ if (ipv6Loopback()) FEATURES.push('ipv6', 'ipv4-mapped');
 // Unix-domain sockets (1.4, lib/unix.js): net over a path; Linux abstract names as "\0name".
 // Not declared: unix.dgram, unix.seqpacket, unix.socketpair (net and dgram have none),
 // unix.autobind, unix.peercred, unix.rights, unix.credentials.
-if (process.platform !== 'win32') FEATURES.push('unix.stream');
+// serve.unix: lib/serve.js's echo server listening on a path; no serve.unixgram (no Unix dgram).
+if (process.platform !== 'win32') FEATURES.push('unix.stream', 'serve.unix');
 if (process.platform === 'linux') FEATURES.push('unix.abstract');
 
 const ops = {};

@@ -13,15 +13,21 @@
 //   that socket only.
 // - UDP: dgram.createSocket + on('message') sending each datagram back to rinfo, from the
 //   socket it arrived at (https://nodejs.org/docs/latest-v20.x/api/dgram.html).
+// - Unix-domain stream (1.4, kind "unix"): the same server, listening on a path
+//   (server.listen({ path }); a Linux abstract name is a path starting with "\0"). Node's
+//   server.close() removes the socket file itself (libuv's uv__pipe_close unlinks what
+//   uv_pipe_bind bound); the adapter adds nothing. Node has no Unix datagram sockets (dgram
+//   is UDP only): kind "unixgram" is not offered (serve.unixgram undeclared).
 
 'use strict';
 
 const net = require('net');
 const dgram = require('dgram');
-const { bad, supply, asOpError } = require('./errors');
+const { bad, supply, unsupported, asOpError } = require('./errors');
 const { arg, familyArg } = require('./args');
-const { checkAddress, address } = require('./address');
+const { checkAddress, address, unixAddress } = require('./address');
 const { register, lookup, forget } = require('./handles');
+const { unixPath } = require('./unix');
 
 const DEFAULT_BACKLOG = 1024;
 const STOP_WAIT_MS = 2000; // serve.stop waits at most this long for Node's close callbacks
@@ -30,7 +36,10 @@ function log(message) {
   process.stderr.write(`node adapter (serve): ${message}\n`);
 }
 
-async function startTcp(family, host, port, backlog) {
+// The docs' echo server, listening with listenOptions ({ host, port, backlog } for TCP,
+// { path, backlog } for a Unix-domain socket); `local` turns server.address() into the
+// protocol's address.
+async function startStream(serveKind, listenOptions, local) {
   const sockets = new Set();
   let accepted = 0;
   const server = net.createServer({ allowHalfOpen: true }, (socket) => {
@@ -46,26 +55,34 @@ async function startTcp(family, host, port, backlog) {
       reject(asOpError(err, 'listen'));
     };
     server.once('error', onError);
-    server.listen({ host, port, backlog }, () => {
+    server.listen(listenOptions, () => {
       server.removeListener('error', onError);
       resolve();
     });
   });
   // After listen, an 'error' of the server is an accept(2) failure (EMFILE, ...): Node keeps
   // listening; it is logged, as a server would.
-  server.on('error', (err) => log(`tcp server error: ${err && err.message}`));
-  const local = server.address();
+  server.on('error', (err) => log(`${serveKind} server error: ${err && err.message}`));
   return {
     kind: 'serve',
-    serveKind: 'tcp',
+    serveKind,
     waiters: new Set(),
-    local: address(local.address, local.port),
+    local: local(server.address()),
     stop() {
       const closed = new Promise((resolve) => server.close(() => resolve()));
       for (const socket of sockets) socket.destroy();
       return { closed, sessions: accepted };
     },
   };
+}
+
+function startTcp(family, host, port, backlog) {
+  return startStream('tcp', { host, port, backlog }, (a) => address(a.address, a.port));
+}
+
+// A pipe server reports its path (a string; "\0name" for an abstract name).
+function startUnix(path, backlog) {
+  return startStream('unix', { path, backlog }, unixAddress);
 }
 
 async function startUdp(family, host, port) {
@@ -113,7 +130,14 @@ const ops = {};
 
 ops['serve.start'] = async (args) => {
   const kind = arg(args, 'kind', 'str');
-  if (kind !== 'tcp' && kind !== 'udp') throw bad(`unknown serve kind ${JSON.stringify(kind)}`);
+  if (!['tcp', 'udp', 'unix', 'unixgram'].includes(kind)) throw bad(`unknown serve kind ${JSON.stringify(kind)}`);
+  if (kind === 'unix' || kind === 'unixgram') {
+    const path = unixPath(args, 'address', true); // a name to be reached by: never unnamed
+    const backlog = arg(args, 'backlog', 'int', DEFAULT_BACKLOG);
+    if (kind === 'unixgram') throw unsupported("Node has no Unix datagram sockets (dgram is UDP only)");
+    const state = await startUnix(path, backlog);
+    return { handle: register(state), local: state.local };
+  }
   const family = familyArg(args);
   const host = arg(args, 'host', 'str');
   const port = arg(args, 'port', 'int', 0);

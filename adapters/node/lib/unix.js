@@ -181,4 +181,4 @@ ops['unix.peercred'] = (args) => {
   throw unsupported("Node's net has no peer credentials (SO_PEERCRED)");
 };
 
-module.exports = { ops };
+module.exports = { ops, unixPath };

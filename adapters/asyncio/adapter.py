@@ -24,7 +24,7 @@ import threading
 from contextlib import contextmanager, suppress
 from typing import Any, Callable
 
-from .addresses import address_of, family_of, ipv6_loopback_usable, numeric_sockaddr
+from .addresses import address_of, family_of, ipv6_loopback_usable, numeric_sockaddr, unix_address_of
 from .echo import TcpEcho, UdpEcho
 from .errors import OpError, from_oserror, supply
 from .handles import (
@@ -40,7 +40,7 @@ from .handles import (
 )
 from .options import NAMES as OPTION_NAMES
 from .options import get_option, linger_off, prepared_socket, set_option
-from .unix import UnixOperations, unix_features
+from .unix import UnixOperations, unix_features, unix_sockaddr
 from .waits import within
 from .wire import (
     BADREQUEST,
@@ -166,8 +166,10 @@ class AsyncioAdapter(UnixOperations):
 
     async def op_serve_start(self, args: Args) -> dict:
         kind = args.get("kind", str)
-        if kind not in ("tcp", "udp"):
+        if kind not in ("tcp", "udp", "unix", "unixgram"):
             raise BadRequest(f"unknown serve kind {kind!r}")
+        if kind in ("unix", "unixgram"):
+            return await self._serve_unix(kind, args)
         family = family_of(args)
         host, port = numeric_sockaddr(family, args.get("host", str), args.get("port", int, 0))
         backlog = args.get("backlog", int, _SERVE_BACKLOG)
@@ -178,6 +180,22 @@ class AsyncioAdapter(UnixOperations):
             server.close()
             raise from_oserror(exc, "serve.start") from None
         return {"handle": self._register(Echo(server, local)), "local": address_of(local)}
+
+    async def _serve_unix(self, kind: str, args: Args) -> dict:
+        """The same echo servers over Unix-domain sockets (1.4): start_unix_server, and a Unix
+        datagram endpoint where the loop makes one (serve.unixgram comes with unix.dgram)."""
+        path = unix_sockaddr(args.get("address", dict), destination=True)  # a name: never unnamed
+        backlog = args.get("backlog", int, _SERVE_BACKLOG)
+        if kind == "unixgram" and "serve.unixgram" not in self.features:
+            raise OpError(UNSUPPORTED, "this event loop makes no Unix datagram endpoints "
+                                       "(create_datagram_endpoint takes no AF_UNIX address): serve.unixgram not declared")
+        server = TcpEcho() if kind == "unix" else UdpEcho()
+        try:
+            local = await server.start_unix(path, backlog)
+        except OSError as exc:
+            server.close()
+            raise from_oserror(exc, "serve.start") from None
+        return {"handle": self._register(Echo(server, local)), "local": unix_address_of(local)}
 
     async def op_serve_stop(self, args: Args) -> dict:
         handle = args.get("handle", int)
@@ -342,7 +360,8 @@ class AsyncioAdapter(UnixOperations):
     async def op_addr_local(self, args: Args) -> dict:
         thing = self._get(args, object)
         if isinstance(thing, Echo):  # the address the server reported when it started, kept
-            return {**address_of(thing.local), "emulated": ["host", "port"]}
+            local = address_of(thing.local) if isinstance(thing.local, tuple) else unix_address_of(thing.local)
+            return {**local, "emulated": sorted(local)}
         if isinstance(thing, Listener):
             return address_of(thing.server.sockets[0].getsockname())
         return address_of(transport_of(thing).get_extra_info("sockname"))

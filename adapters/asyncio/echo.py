@@ -17,11 +17,18 @@ the request loop:
 - UDP: ``loop.create_datagram_endpoint`` with a DatagramProtocol whose
   ``datagram_received`` does ``transport.sendto(data, addr)`` (the docs' "UDP Echo Server",
   https://docs.python.org/3/library/asyncio-protocol.html#udp-echo-server).
+- Unix-domain (1.4): the same servers on Unix sockets. Stream: the TCP echo's handler on
+  ``asyncio.start_unix_server(handle_client, path=..., backlog=...)``; datagrams: the UDP
+  echo's protocol on ``loop.create_datagram_endpoint(family=AF_UNIX, local_addr=path)``
+  where the loop can make one (unix.unix_features). A datagram from an unnamed sender has
+  no address to answer and is dropped. Whether the socket file is removed on stop is the
+  loop's business: the adapter unlinks nothing.
 """
 
 from __future__ import annotations
 
 import asyncio
+import socket
 import sys
 from contextlib import suppress
 
@@ -38,6 +45,11 @@ class TcpEcho:
 
     async def start(self, host: str, port: int, family: int, backlog: int) -> tuple:
         self.server = await asyncio.start_server(self._accepted, host, port, family=family, backlog=backlog)
+        return self.server.sockets[0].getsockname()
+
+    async def start_unix(self, path: str, backlog: int) -> str | bytes:
+        """The same server on a Unix-domain stream socket (``"\0name"``: an abstract name)."""
+        self.server = await asyncio.start_unix_server(self._accepted, path=path, backlog=backlog)
         return self.server.sockets[0].getsockname()
 
     def _accepted(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
@@ -89,7 +101,9 @@ class _EchoProtocol(asyncio.DatagramProtocol):
     def connection_made(self, transport: asyncio.DatagramTransport) -> None:
         self.transport = transport
 
-    def datagram_received(self, data: bytes, addr: tuple) -> None:
+    def datagram_received(self, data: bytes, addr: tuple | str | bytes | None) -> None:
+        if not addr:  # an unnamed Unix sender ('' or None): nowhere to answer
+            return
         self.transport.sendto(data, addr)
 
     def error_received(self, exc: Exception) -> None:
@@ -104,6 +118,13 @@ class UdpEcho:
         loop = asyncio.get_running_loop()
         self.transport, _ = await loop.create_datagram_endpoint(_EchoProtocol, local_addr=(host, port),
                                                                 family=family)
+        return self.transport.get_extra_info("sockname")
+
+    async def start_unix(self, path: str, backlog: int) -> str | bytes:
+        """The same server on a Unix-domain datagram socket (``"\0name"``: an abstract name)."""
+        loop = asyncio.get_running_loop()
+        self.transport, _ = await loop.create_datagram_endpoint(_EchoProtocol, local_addr=path,
+                                                                family=socket.AF_UNIX)
         return self.transport.get_extra_info("sockname")
 
     def close(self) -> None:

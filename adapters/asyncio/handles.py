@@ -46,7 +46,7 @@ class Datagram:
 class Echo:
     """An echo server of serve.start (echo.py)."""
     server: TcpEcho | UdpEcho
-    local: tuple
+    local: tuple | str | bytes  # (host, port, ...), or a Unix address as the socket module gives it
 
 
 def transport_of(thing: Any) -> asyncio.BaseTransport:

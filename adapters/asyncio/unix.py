@@ -248,11 +248,13 @@ class UnixOperations:
 
 
 async def unix_features() -> list[str]:
-    """The Unix features the running loop can do: unix.dgram only where
+    """The Unix features the running loop can do: unix.dgram (and serve.unixgram, the echo
+    server on such an endpoint) only where
     ``create_datagram_endpoint(family=AF_UNIX, local_addr=path)`` makes an endpoint, as the
     standard library's loop does; uvloop's takes only (host, port) tuples and raises TypeError
-    (MagicStack/uvloop#403). Tried once, in a private directory removed afterwards."""
-    features = ["unix.stream", "unix.abstract", "unix.socketpair"]
+    (MagicStack/uvloop#403). Tried once, in a private directory removed afterwards.
+    serve.unix (start_unix_server) is on every loop."""
+    features = ["unix.stream", "unix.abstract", "unix.socketpair", "serve.unix"]
     loop = asyncio.get_running_loop()
     with tempfile.TemporaryDirectory(prefix="sockspec-asyncio-") as folder:
         try:
@@ -262,4 +264,4 @@ async def unix_features() -> list[str]:
             return features
         transport.close()
         await asyncio.sleep(0)  # connection_lost closes the socket on the next turn
-    return sorted(features + ["unix.dgram"])
+    return sorted(features + ["unix.dgram", "serve.unixgram"])

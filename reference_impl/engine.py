@@ -290,6 +290,8 @@ class ReferenceAdapter(UnixOperations):
 
     def op_serve_start(self, args: Args) -> dict:
         kind = args.get("kind", str)
+        if kind in ("unix", "unixgram"):
+            return self._serve_unix(kind, args)
         if kind not in ("tcp", "udp"):
             raise BadRequest(f"unknown serve kind {kind!r}")
         family = family_of(args)
@@ -306,6 +308,12 @@ class ReferenceAdapter(UnixOperations):
         handle = next(self._handle_ids)
         self._services[handle] = EchoService(sock, kind)
         return {"handle": handle, "local": local}
+
+    def _serve(self, sock: socket.socket, kind: str, socket_file: bytes | None = None) -> int:
+        """Hand a bound (and listening) socket to an echo service: its handle."""
+        handle = next(self._handle_ids)
+        self._services[handle] = EchoService(sock, kind, socket_file)
+        return handle
 
     def op_serve_stop(self, args: Args) -> dict:
         handle = args.get("handle", int)

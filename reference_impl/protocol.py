@@ -23,7 +23,7 @@ OPTION_NAMES = (
 # Unix-domain sockets (1.4); option passcred comes with unix.credentials, not opt.passcred.
 UNIX_FEATURES = (
     "unix.stream", "unix.dgram", "unix.seqpacket", "unix.abstract", "unix.autobind",
-    "unix.socketpair", "unix.peercred", "unix.rights", "unix.credentials",
+    "unix.socketpair", "unix.peercred", "unix.rights", "unix.credentials", "serve.unix", "serve.unixgram",
 )
 FEATURES = (
     "tcp", "udp", "ipv4", "ipv6", "ipv4-mapped", "tcp.socket", "tcp.bind-connect",

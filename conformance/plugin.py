@@ -131,9 +131,18 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     targets = metafunc.config.stash[TARGETS]
     cases = [Case(label, family, seat)
              for label, target in targets.items() if target_kind(target) in spec.target_kinds
-             for family in spec.families
+             for family in spec.families if _serves_family(target, family)
              for seat in spec.seats]
     metafunc.parametrize("run", cases, ids=[case.id for case in cases], indirect=True)
+
+
+def _serves_family(target, family: str) -> bool:
+    """An echo program serves Internet families (tcp-echo:, udp-echo:) or the Unix-domain one
+    (unix-echo:, unixgram-echo:), never both: no case of the other kind is made for it."""
+    kind = target_kind(target)
+    if not kind.endswith("-echo"):
+        return True
+    return (family == "unix") == kind.startswith("unix")
 
 
 @pytest.fixture

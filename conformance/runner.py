@@ -95,8 +95,11 @@ def _run_program(scenario, spec: ScenarioSpec, case: Case, target: ProgramTarget
     if case.family not in target.families:
         pytest.skip(f"not applicable: program {case.target!r} serves only {', '.join(target.families)}")
     address = target.address(case.family)
-    actual = execute(scenario, spec, case.family, case.seat, _reference_seats(seats),
-                     lambda run: ProgramEcho(address))
+    try:
+        actual = execute(scenario, spec, case.family, case.seat, _reference_seats(seats),
+                         lambda run: ProgramEcho(address, run.trace, lambda: target.shut_down(case.family)))
+    except NotApplicable as exc:
+        pytest.skip(f"not applicable: {exc}")
     target.after_case(case.family, actual)  # left broken: restarted for the next case; this case's evidence
     return actual
 
@@ -146,7 +149,8 @@ def _served_echo(spec: ScenarioSpec):
     """The echo service for adapters: the one the endpoint in the server seat serves itself."""
     if spec.echo is None:
         return None
-    return lambda run: ServedEcho(run.server, spec.echo, run.family, run.host)
+    return lambda run: ServedEcho(run.server, spec.echo, run.family, run.host,
+                                  run.unix_path("echo") if run.family == "unix" else None)
 
 
 def _all_seats(spec: ScenarioSpec) -> tuple[str, ...]:

@@ -23,7 +23,7 @@ from typing import Any, Callable, Iterable
 import pytest
 
 from fixtures import host
-from fixtures.endpoint import Addr, Endpoint, UnixAddr
+from fixtures.endpoint import Addr, Endpoint, UnixAddr, unix_base_dir
 from fixtures.ports import ClosedPort, FreePorts
 from fixtures.trace import Trace
 from fixtures.wire import WireObserver
@@ -36,6 +36,13 @@ from . import catalogue
 FAMILY_HOSTS = {"ipv4": ("ipv4", "127.0.0.1"), "ipv6": ("ipv6", "::1"), "ipv4-mapped": ("ipv6", "::ffff:127.0.0.1"),
                 "unix": ("unix", "")}
 FAMILY_NEEDS = {"ipv4": {"ipv4"}, "ipv6": {"ipv6"}, "ipv4-mapped": {"ipv4", "ipv6", "ipv4-mapped"}, "unix": set()}
+# A stream or datagram behaviour run over Unix-domain sockets needs their features instead
+# of TCP's and UDP's (and an echo scenario a Unix-domain echo server).
+# The families of a behaviour that holds for every stream (or datagram) socket, Unix-domain
+# ones included: its scenario runs over each, and the report shows which.
+WITH_UNIX = ("ipv4", "ipv6", "unix")
+UNIX_PROGRAMS = {"tcp": "unix-echo", "udp": "unixgram-echo"}  # the echo programs of the family "unix"
+UNIX_INSTEAD = {"tcp": "unix.stream", "udp": "unix.dgram", "serve.tcp": "serve.unix", "serve.udp": "serve.unixgram"}
 # A case's private directory for socket files: the prefix names the suite's process, so a
 # check that nothing is left behind looks only at its own (tests/test_unix_paths.py).
 UNIX_DIR_PREFIX = "sockspec-unix-"
@@ -58,12 +65,16 @@ class ScenarioSpec:
         """Adapters; echo scenarios also take echo-server programs; ping scenarios only pingers."""
         if self.ping:
             return ("ping",)
-        return ("adapter", f"{self.echo}-echo") if self.echo else ("adapter",)
+        if not self.echo:
+            return ("adapter",)
+        unix_programs = (UNIX_PROGRAMS[self.echo],) if "unix" in self.families else ()
+        return ("adapter", f"{self.echo}-echo", *unix_programs)
 
     def needs(self, family: str) -> set[str]:
         """Features the case needs; an echo scenario needs an adapter to serve echo itself."""
         serving = {f"serve.{self.echo}"} if self.echo else set()
-        return set(self.behaviour.needs) | FAMILY_NEEDS[family] | serving
+        needs = set(self.behaviour.needs) | FAMILY_NEEDS[family] | serving
+        return {UNIX_INSTEAD.get(need, need) for need in needs} if family == "unix" else needs
 
 
 SCENARIOS: dict[str, list[Callable]] = {}
@@ -75,7 +86,8 @@ def behaviour(behaviour_id: str, *, seats: Iterable[str] | None = None,
     """Declare a test function as the scenario of catalogue behaviour ``behaviour_id``.
 
     ``echo="tcp"`` or ``"udp"``: the scenario drives an echo service in the server seat,
-    so it also runs against echo-server programs (``tcp-echo:``, ``udp-echo:``).
+    so it also runs against echo-server programs (``tcp-echo:``, ``udp-echo:``; with the
+    family ``"unix"``, ``unix-echo:`` and ``unixgram-echo:``).
     """
     seats = tuple(seats) if seats is not None else (("server",) if echo else ("pinger",) if ping else ("client", "server"))
     spec = ScenarioSpec(catalogue.get(behaviour_id), seats, tuple(families), tuple(peers), echo, ping,
@@ -109,6 +121,7 @@ class Run:
         self._service_factory = service_factory
         self._service: Any = None
         self._unix_dir: str | None = None
+        self._numbers: dict[str, int] = {}
 
     @property
     def echo(self) -> Any:
@@ -193,6 +206,11 @@ class Run:
     # -- the host's view of sockets (needs "host.ss") ------------------------------------
 
     @staticmethod
+    def unix_connections(address: UnixAddr) -> int:
+        """How many connected stream sockets carry this Unix address: a server's sessions."""
+        return host.unix_connections(address.path or f"@{address.abstract}")
+
+    @staticmethod
     def tcp_states(local: Addr, peer: Addr) -> list[str]:
         """The kernel's state(s) of the TCP socket with this local and peer address."""
         return host.connection_states(local, peer)
@@ -216,13 +234,18 @@ class Run:
         0700) and removed with everything in it when the case ends. The reference's run and
         the target's each get their own; traces show names relative to it."""
         if self._unix_dir is None:
-            self._unix_dir = tempfile.mkdtemp(prefix=f"{UNIX_DIR_PREFIX}{os.getpid()}-")
+            self._unix_dir = tempfile.mkdtemp(prefix=f"{UNIX_DIR_PREFIX}{os.getpid()}-", dir=unix_base_dir())
             self.trace.unix_dir = self._unix_dir
         return self._unix_dir
 
     def unix_path(self, name: str) -> UnixAddr:
         """A pathname address ``name`` inside this case's directory (nothing is created)."""
         return UnixAddr(path=os.path.join(self.unix_dir, name))
+
+    def numbered(self, stem: str) -> str:
+        """``stem-1``, ``stem-2``, … in the order asked: the same names in both runs of a case."""
+        self._numbers[stem] = self._numbers.get(stem, 0) + 1
+        return f"{stem}-{self._numbers[stem]}"
 
     def unix_abstract(self, name: str) -> UnixAddr:
         """An abstract address, unique to this run (shown as ``@name`` in traces)."""

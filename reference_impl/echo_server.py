@@ -2,6 +2,8 @@
 
     python -m reference_impl.echo_server tcp --host 127.0.0.1 --port 7000
     python -m reference_impl.echo_server udp --host ::1 --port 7000
+    python -m reference_impl.echo_server unix --path /tmp/echo.sock      (Unix-domain stream)
+    python -m reference_impl.echo_server unixgram --name my-echo         (datagrams, abstract name)
 
 TCP: one session per accepted connection, each echoing exactly its own bytes, in order;
 on the client's half-close it flushes everything still owed, then closes its side. UDP:
@@ -16,6 +18,7 @@ every socket the server owns.
 from __future__ import annotations
 
 import argparse
+import os
 import select
 import selectors
 import signal
@@ -123,21 +126,37 @@ def serve_udp(sock: socket.socket, stop: socket.socket | None = None) -> int:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("protocol", choices=("tcp", "udp"))
-    parser.add_argument("--host", required=True, help="numeric address to bind, e.g. 127.0.0.1 or ::1")
-    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("protocol", choices=("tcp", "udp", "unix", "unixgram"))
+    parser.add_argument("--host", help="tcp, udp: numeric address to bind, e.g. 127.0.0.1 or ::1")
+    parser.add_argument("--port", type=int, help="tcp, udp: the port")
+    parser.add_argument("--path", help="unix, unixgram: the socket file to make (removed when stopped)")
+    parser.add_argument("--name", help="unix, unixgram: an abstract name instead of a path")
     args = parser.parse_args(argv)
+    unix = args.protocol.startswith("unix")
+    if unix and (args.path is None) == (args.name is None):
+        parser.error(f"{args.protocol} needs --path or --name")
+    if not unix and (args.host is None or args.port is None):
+        parser.error(f"{args.protocol} needs --host and --port")
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
-    family = socket.AF_INET6 if ":" in args.host else socket.AF_INET
-    kind = socket.SOCK_STREAM if args.protocol == "tcp" else socket.SOCK_DGRAM
-    sock = socket.socket(family, kind)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind((args.host, args.port))
-    if args.protocol == "tcp":
-        sock.listen(1024)
-        serve_tcp(sock)
+    stream = args.protocol in ("tcp", "unix")
+    if unix:
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM if stream else socket.SOCK_DGRAM)
+        sock.bind(args.path if args.path is not None else "\0" + args.name)
     else:
-        serve_udp(sock)
+        sock = socket.socket(socket.AF_INET6 if ":" in args.host else socket.AF_INET,
+                             socket.SOCK_STREAM if stream else socket.SOCK_DGRAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((args.host, args.port))
+    try:
+        if stream:
+            sock.listen(1024)
+            serve_tcp(sock)
+        else:
+            sock.setblocking(False)  # an echo that finds no room is dropped, never waited for
+            serve_udp(sock)
+    finally:  # a server that made a socket file removes it when it stops (unix(7) leaves that to it)
+        if args.path is not None:
+            os.unlink(args.path)
 
 
 if __name__ == "__main__":

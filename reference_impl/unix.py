@@ -151,6 +151,25 @@ class UnixOperations:
             raise
         return self._unix_handle(sock)
 
+    def _serve_unix(self, kind: str, args) -> dict:
+        """``serve.start`` with kind ``unix`` (stream) or ``unixgram``: the same echo servers
+        as TCP and UDP, on a socket bound to ``address``."""
+        from .engine import address_of
+        address = sockaddr_of(args.get("address", dict))
+        if not address:
+            raise OpError("EINVAL", "an echo server needs a name to be reached by")
+        sock = self._unix_socket(socket.SOCK_STREAM if kind == "unix" else socket.SOCK_DGRAM)
+        try:
+            _call(sock.bind, address, context="bind")
+            if kind == "unix":
+                _call(sock.listen, args.get("backlog", int, 1024), context="listen")
+        except BaseException:
+            sock.close()
+            raise
+        local = address_of(sock.getsockname())
+        socket_file = address if not address.startswith(b"\0") else None
+        return {"handle": self._serve(sock, "tcp" if kind == "unix" else "udp", socket_file), "local": local}
+
     def op_unix_accept(self, args) -> dict:
         return self.op_tcp_accept(args)  # accept(2) is the same call; addresses come out as Unix ones
 

@@ -1,6 +1,8 @@
 """Program targets: echo servers started, checked, stopped; bad programs give one clear error."""
 
+import shutil
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -14,6 +16,14 @@ ROOT = Path(__file__).resolve().parent.parent
 PY = sys.executable
 REFERENCE_TCP = f"ref-tcp=tcp-echo:{PY} -m reference_impl.echo_server tcp --host {{host}} --port {{port}}"
 REFERENCE_UDP = f"ref-udp=udp-echo:{PY} -m reference_impl.echo_server udp --host {{host}} --port {{port}}"
+# Unix-domain echo programs (protocol 1.4): a socket file the suite places, or an abstract name.
+REFERENCE_UNIX = [f"ref-unix=unix-echo:{PY} -m reference_impl.echo_server unix --path {{path}}",
+                  f"ref-abstract=unix-echo:{PY} -m reference_impl.echo_server unix --name {{name}}",
+                  f"ref-unixgram=unixgram-echo:{PY} -m reference_impl.echo_server unixgram --path {{path}}"]
+# The README's socat examples for Unix-domain sockets.
+SOCAT_UNIX = ["socat-unix=unix-echo:socat UNIX-LISTEN:{path},backlog=1024,fork PIPE",
+              "socat-abstract=unix-echo:socat ABSTRACT-LISTEN:{name},backlog=1024,fork PIPE",
+              "socat-unixgram=unixgram-echo:socat UNIX-RECVFROM:{path},fork PIPE"]
 # The socat commands the README gives (socat needs TCP6-LISTEN and a bracketed bind for ::1).
 SOCAT = [
     "socat=tcp-echo[ipv4]:socat TCP4-LISTEN:{port},bind={host},backlog=1024,reuseaddr,fork PIPE",
@@ -132,6 +142,65 @@ def test_faulty_echo_program_fails_with_evidence(pytester):
     result = run_suite(pytester, "--behaviour", "TCP-SESSION-001", "--target", bad)
     result.assert_outcomes(failed=2)
     result.stdout.fnmatch_lines(["*TCP-SESSION-001*", "*first difference*"])
+
+
+# -- Unix-domain echo programs (unix-echo:, unixgram-echo:) --------------------------------------
+
+@pytest.fixture
+def private_tmp(pytester):
+    """A temporary area of the nested run's own (TMPDIR), where its Unix-domain programs'
+    directories are made: what is left there is that run's, whatever runs beside it. Short,
+    as socket paths must be (fixtures.endpoint.unix_base_dir)."""
+    area = Path(tempfile.mkdtemp(prefix="sockspec-t-", dir="/tmp"))
+    pytester._monkeypatch.setenv("TMPDIR", str(area))
+    yield area
+    shutil.rmtree(area, ignore_errors=True)
+
+
+def left_in(area) -> list[str]:
+    return sorted(path.name for path in area.iterdir())
+
+
+def test_reference_unix_echo_programs_pass_every_behaviour_and_leave_nothing(pytester, private_tmp):
+    """Pathname and abstract stream servers and a datagram server, over the family "unix":
+    every session, stream and datagram echo behaviour that holds for Unix-domain sockets, and
+    UNIX-NAME-014 (the server removes its socket file when stopped; not applicable to an
+    abstract name). No process, socket file or directory is left."""
+    result = run_suite(pytester, "-n", "2", *[arg for spec in REFERENCE_UNIX for arg in ("--target", spec)])
+    outcomes = result.parseoutcomes()
+    assert "failed" not in outcomes and "errors" not in outcomes, outcomes
+    assert (outcomes.get("passed"), outcomes.get("inapplicable")) == (2 * 17 + 6, 1), outcomes
+    result.stdout.fnmatch_lines(["*abstract name: it has no socket file*"])
+    assert leftover_processes("reference_impl.echo_server") == []
+    assert left_in(private_tmp) == []
+
+
+@needs_debian_package("socat")
+def test_socat_unix_from_the_readme(pytester):
+    """As the README says: socat's Unix-domain stream servers (pathname and abstract) pass
+    every behaviour; its datagram server never answers an empty datagram and answers only
+    some of each client's interleaved datagrams (UDP-DGRAM-024, 025), as over UDP."""
+    result = run_suite(pytester, *[arg for spec in SOCAT_UNIX for arg in ("--target", spec)])
+    failed = {line.split("[")[1].split("]")[0] for line in result.stdout.lines if line.startswith("FAILED ")}
+    assert failed == {"socat-unixgram-unix-server"}, result.stdout.str()[-3000:]
+    result.stdout.fnmatch_lines(["*UDP-DGRAM-024*", "*UDP-DGRAM-025*"], consecutive=False)
+    assert result.parseoutcomes().get("failed") == 2
+
+
+def test_faulty_unix_echo_program_fails_with_evidence(pytester):
+    bad = f"bad=unix-echo:{PY} {ROOT / 'tests/faulty/programs/bad_echo.py'} crosstalk --path {{path}}"
+    result = run_suite(pytester, "--behaviour", "TCP-SESSION-001", "--target", bad)
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*TCP-SESSION-001*", "*first difference*", "*got client 0's bytes*"])
+
+
+def test_unix_program_that_never_listens_is_one_clear_error(pytester, private_tmp):
+    result = run_suite(pytester, "--behaviour", "TCP-SESSION-001", "--program-start-timeout", "0.5",
+                       "--target", f"mute=unix-echo:{PY} -c \"import time; time.sleep(60)\" {{path}}")
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines(["*program 'mute'*did not listen on unix stream*within 0.5 s*"])
+    assert leftover_processes("time.sleep(60)") == []
+    assert left_in(private_tmp) == []
 
 
 @needs_debian_package("iputils-ping", "util-linux")  # util-linux: unshare, for the namespace

@@ -8,13 +8,14 @@ import os
 import tempfile
 
 from conformance.scenario import UNIX_DIR_PREFIX
+from fixtures.endpoint import unix_base_dir
 from reference_impl.engine import ReferenceAdapter
 from tests.conftest import grade_cases
 from tests.faulty.unix import CloseKeepsAbstractName, CloseUnlinks
 
 
 def _left_behind() -> list[str]:
-    return sorted(glob.glob(os.path.join(tempfile.gettempdir(), f"{UNIX_DIR_PREFIX}{os.getpid()}-*")))
+    return sorted(glob.glob(os.path.join(unix_base_dir(), f"{UNIX_DIR_PREFIX}{os.getpid()}-*")))
 
 
 def test_nothing_is_left_in_the_temp_area_after_a_run():

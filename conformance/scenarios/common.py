@@ -14,11 +14,17 @@ from fixtures.endpoint import CHUNK, QUIET_WINDOW, Datagram, Endpoint, Socket
 from reference_impl.errors import UNSUPPORTED, OpError
 
 
+
 def connect_pair(run: Run, server: Endpoint | None = None, client: Endpoint | None = None
                  ) -> tuple[Socket, Socket, Socket]:
-    """Listener, client side and server side of one fresh loopback connection."""
+    """Listener, client side and server side of one fresh loopback connection (over the
+    family "unix", a Unix-domain stream connection to a listener in the case's directory)."""
     server = server or run.server
     client = client or run.client
+    if run.family == "unix":
+        listener = server.unix_listen("stream", run.unix_path(run.numbered("listener")))
+        outgoing = client.unix_connect("stream", listener.local)
+        return listener, outgoing, server.unix_accept(listener)
     listener = server.tcp_listen(run.family, run.host)
     outgoing = client.tcp_connect(run.family, run.addr(listener.local.port))
     incoming = server.tcp_accept(listener)
@@ -122,10 +128,17 @@ def datagram_received(got: Datagram | None, sent: bytes) -> str:
 NOTHING = ("EAGAIN", "ETIMEDOUT")  # a wait that ended with nothing (more) arriving
 
 
+def echo_client(run: Run) -> Socket:
+    """A new client of the echo service: TCP, or Unix-domain stream over the family "unix"."""
+    if run.family == "unix":
+        return run.client.unix_connect("stream", run.echo.address)
+    return run.client.tcp_connect(run.family, run.echo.address)
+
+
 def echo_clients(run: Run, count: int) -> list[Socket]:
     """``count`` clients connected to the echo service."""
     with run.client.summarised(f"{count} clients connect to the echo service"):
-        return [run.client.tcp_connect(run.family, run.echo.address) for _ in range(count)]
+        return [echo_client(run) for _ in range(count)]
 
 
 @dataclass(frozen=True)

@@ -30,12 +30,12 @@ def _connected(sock: socket.socket) -> bool:
 class BadEcho:
     """An echo-server program with one classic bug (tests/faulty/programs/bad_echo.py)."""
     mode: str
-    protocol: str = "tcp"
+    protocol: str = "tcp"  # or udp; unix, unixgram: the same bug over a Unix-domain socket
 
     def target_spec(self) -> str:
         program = PROGRAMS / "bad_echo.py"
-        return (f"bad-{self.mode}={self.protocol}-echo:{sys.executable} {program} {self.mode} "
-                "--host {host} --port {port}")
+        where = "--path {path}" if self.protocol in ("unix", "unixgram") else "--host {host} --port {port}"
+        return f"bad-{self.mode}={self.protocol}-echo:{sys.executable} {program} {self.mode} {where}"
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ from reference_impl.engine import ReferenceAdapter
 from reference_impl.errors import OpError
 from reference_impl.protocol import decode_bytes, encode_bytes
 
-from .common import BadAdapterProgram, _connected, _is_listener
+from .common import BadAdapterProgram, BadEcho, _connected, _is_listener
 from .teardown import CloseDrainsFirst, CloseIsNoop, HidesBrokenPipe, ShutdownReadIgnored
 
 
@@ -296,6 +296,17 @@ class UnlinkClosesConnections(ReferenceAdapter):
             if _unix(sock) and not _is_listener(sock) and sock.type == socket.SOCK_STREAM \
                     and sock.getsockname() == path:
                 sock.shutdown(socket.SHUT_RDWR)
+        return result
+
+
+class ServerRemovesItsFileAtOnce(ReferenceAdapter):
+    """serve.start kind unix unlinks its socket file right after binding: it "cleans up" early,
+    and nobody new can find the server."""
+    def op_serve_start(self, args):
+        result = super().op_serve_start(args)
+        path = _path_of(args)
+        if args.get("kind", str) == "unix" and path:
+            os.unlink(path)
         return result
 
 
@@ -863,6 +874,10 @@ PROOFS = {
     "UNIX-NAME-013": {
         "unix.unlink of a path where nothing is": UnlinkMissingOk,
         "unix.unlink of an abstract name": UnlinkAbstractOk,
+    },
+    "UNIX-NAME-014": {
+        "what stat reports at the server's path while it serves": ServerRemovesItsFileAtOnce,
+        "what is at the server's path once it has stopped": BadEcho("keeps-file", "unix"),
     },
     "UNIX-STREAM-001": {
         "client to server: the bytes received": UnixSendDropsLastByte,

@@ -8,8 +8,8 @@ shows as a failed check with that evidence, never as a stopped scenario.
 
 import time
 
-from conformance.scenario import behaviour
-from conformance.scenarios.common import (CHUNK, Echo, echo_clients, echo_outcome, echo_round, outcome_summary,
+from conformance.scenario import WITH_UNIX, behaviour
+from conformance.scenarios.common import (CHUNK, Echo, echo_client, echo_clients, echo_outcome, echo_round, outcome_summary,
                                           payload, receive_echo, send_message, what_came_back)
 from fixtures.endpoint import Endpoint
 from reference_impl.errors import UNSUPPORTED, OpError
@@ -39,19 +39,19 @@ def _renumbered(outcome: str, active: list[int]) -> str:
     return outcome
 
 
-@behaviour("TCP-SESSION-001", echo="tcp")
+@behaviour("TCP-SESSION-001", echo="tcp", families=WITH_UNIX)
 def test_two_sessions(run):
     run.check("what each client got back", interleaved_sessions(run, 2, rounds=10), equals="all 2 ok",
               rule=EVERY_CLIENT)
 
 
-@behaviour("TCP-SESSION-002", echo="tcp")
+@behaviour("TCP-SESSION-002", echo="tcp", families=WITH_UNIX)
 def test_64_sessions(run):
     run.check("what each client got back", interleaved_sessions(run, 64, rounds=3), equals="all 64 ok",
               rule=EVERY_CLIENT)
 
 
-@behaviour("TCP-SESSION-003", echo="tcp")
+@behaviour("TCP-SESSION-003", echo="tcp", families=WITH_UNIX)
 def test_500_sessions(run):
     run.check("what each client got back", interleaved_sessions(run, 500, rounds=1), equals="all 500 ok",
               rule=EVERY_CLIENT)
@@ -62,7 +62,7 @@ def served_now(run, clients, tag: bytes) -> str:
     return outcome_summary(echo_round(run, clients, [tag + b" %d" % i for i in range(len(clients))], tag.decode()))
 
 
-@behaviour("TCP-SESSION-004", echo="tcp")
+@behaviour("TCP-SESSION-004", echo="tcp", families=WITH_UNIX)
 def test_silent_or_slow_session_does_not_stall_others(run):
     silent, slow, active = echo_clients(run, 3)
     block = payload(256 * 1024, seed=40)
@@ -80,7 +80,7 @@ def test_silent_or_slow_session_does_not_stall_others(run):
               rule="the third client is served while the others are silent or blocked")
 
 
-@behaviour("TCP-SESSION-005", echo="tcp")
+@behaviour("TCP-SESSION-005", echo="tcp", families=WITH_UNIX)
 def test_half_close_leaves_others_untouched(run):
     closing, *others = echo_clients(run, 3)
     last_words = b"last words"
@@ -93,7 +93,7 @@ def test_half_close_leaves_others_untouched(run):
               rule="the others are still served")
 
 
-@behaviour("TCP-SESSION-006", echo="tcp")
+@behaviour("TCP-SESSION-006", echo="tcp", families=WITH_UNIX)
 def test_reset_leaves_others_untouched(run):
     resetting, *others = echo_clients(run, 3)
     send_message(run, resetting, b"about to vanish")
@@ -102,7 +102,7 @@ def test_reset_leaves_others_untouched(run):
               rule="the others are still served")
 
 
-@behaviour("TCP-SESSION-007", echo="tcp")
+@behaviour("TCP-SESSION-007", echo="tcp", families=WITH_UNIX)
 def test_disappearance_leaves_others_untouched(run):
     leaving, *others = echo_clients(run, 3)
     send_message(run, leaving, payload(64 * 1024, seed=41))
@@ -111,7 +111,7 @@ def test_disappearance_leaves_others_untouched(run):
               rule="the others are still served")
 
 
-@behaviour("TCP-SESSION-008", echo="tcp")
+@behaviour("TCP-SESSION-008", echo="tcp", families=WITH_UNIX)
 def test_server_keeps_nothing_of_finished_sessions(run):
     clients = echo_clients(run, 5)
     run.check("what each client got back", served_now(run, clients, b"bye"), equals="all 5 ok",
@@ -120,13 +120,16 @@ def test_server_keeps_nothing_of_finished_sessions(run):
         run.client.close(client)
 
     def left_over() -> list[str]:
+        if run.family == "unix":  # no CLOSE-WAIT here: a session's socket is connected until closed
+            sessions = run.unix_connections(run.echo.address)
+            return [f"{sessions} connected socket(s) at the server's name"] if sessions else []
         return [f"client {index}: {state}" for index, client in enumerate(clients)
                 for state in run.tcp_states(client.peer, client.local) if state in ("ESTAB", "CLOSE-WAIT")]
     run.eventually(lambda: not left_over())
     run.check("server-side sockets left in ESTABLISHED or CLOSE-WAIT", left_over() or "none", equals="none")
 
 
-@behaviour("TCP-SESSION-009", echo="tcp")
+@behaviour("TCP-SESSION-009", echo="tcp", families=WITH_UNIX)
 def test_ended_session_data_never_reaches_a_later_one(run):
     (first,) = echo_clients(run, 1)
     secret = b"first session's secret"
@@ -193,7 +196,7 @@ def rest_of_echo(run, client, data: bytes, received: bytes) -> str:
     return what_came_back(Echo(received + rest.data, rest.ending), data)
 
 
-@behaviour("TCP-SESSION-010", echo="tcp")
+@behaviour("TCP-SESSION-010", echo="tcp", families=WITH_UNIX)
 def test_echo_server_flushes_before_closing(run):
     (client,) = echo_clients(run, 1)
     data = payload(MIB, seed=42)
@@ -202,7 +205,7 @@ def test_echo_server_flushes_before_closing(run):
     run.check("then end of stream", echo_outcome(run, client), equals="EOF")
 
 
-@behaviour("TCP-SESSION-011", echo="tcp")
+@behaviour("TCP-SESSION-011", echo="tcp", families=WITH_UNIX)
 def test_sessions_one_after_another(run):
     outcomes = []
     with run.client.summarised("100 sessions, one after another: connect, echo, close"):
@@ -240,7 +243,7 @@ def test_large_echo_owed_at_half_close_is_delivered(run):
     run.check("then end of stream", echo_outcome(run, client), equals="EOF")
 
 
-@behaviour("TCP-SESSION-014", echo="tcp")
+@behaviour("TCP-SESSION-014", echo="tcp", families=WITH_UNIX)
 def test_many_clients_half_close_at_once(run):
     clients = echo_clients(run, 32)
     messages = [payload(128 * 1024, seed=100 + index) for index in range(len(clients))]
@@ -267,13 +270,13 @@ def echo_then_end(run, client, message: bytes, deadline: float) -> str:
     return what_came_back(echo, message)
 
 
-@behaviour("TCP-SESSION-015", echo="tcp")
+@behaviour("TCP-SESSION-015", echo="tcp", families=WITH_UNIX)
 def test_clients_that_vanish_at_once_do_not_use_the_server_up(run):
     with run.client.summarised("200 clients connect and reset at once"):
         for _ in range(200):
-            run.client.abort(run.client.tcp_connect(run.family, run.echo.address))
+            run.client.abort(echo_client(run))
     with run.client.summarised("200 more connect and close at once"):
         for _ in range(200):
-            run.client.close(run.client.tcp_connect(run.family, run.echo.address))
+            run.client.close(echo_client(run))
     (outcome,) = echo_round(run, echo_clients(run, 1), [b"anyone there?"], "a new client")
     run.check("what a new client got back", outcome, equals="ok", rule="a client arriving afterwards is served")

@@ -1,27 +1,23 @@
 """Stream behaviours seen from outside, through an echo service (the target's own server,
 serve.start, or an echo-server program): the suite is only ever the client."""
 
-from conformance.scenario import behaviour
-from conformance.scenarios.common import payload
+from conformance.scenario import WITH_UNIX, behaviour
+from conformance.scenarios.common import echo_client, payload
 from conformance.scenarios.stream.steps import echo_in_turn, first_receive, receive_up_to
 
 MIB = 1024 * 1024
 
 
-def _echo_client(run):
-    return run.client.tcp_connect(run.family, run.echo.address)
-
-
-@behaviour("TCP-STREAM-005", echo="tcp")
+@behaviour("TCP-STREAM-005", echo="tcp", families=WITH_UNIX)
 def test_multi_mib_echo_is_complete_and_ordered(run):
-    client = _echo_client(run)
+    client = echo_client(run)
     data = payload(4 * MIB, seed=43)
     run.check("the echo is every byte, in order", echo_in_turn(run, client, data, 128 * 1024), equals=data)
 
 
-@behaviour("TCP-STREAM-004", echo="tcp")
+@behaviour("TCP-STREAM-004", echo="tcp", families=WITH_UNIX)
 def test_full_duplex_echo(run):
-    client = _echo_client(run)
+    client = echo_client(run)
     data = payload(256 * 1024, seed=44)
     half = len(data) // 2
     run.client.send_all(client, data[:half])
@@ -35,9 +31,9 @@ def test_full_duplex_echo(run):
     run.check("the whole echo, in order", early + rest, equals=data)
 
 
-@behaviour("TCP-STREAM-006", echo="tcp")
+@behaviour("TCP-STREAM-006", echo="tcp", families=WITH_UNIX)
 def test_echo_treats_data_as_a_byte_stream(run):
-    client = _echo_client(run)
+    client = echo_client(run)
     with run.client.summarised("send 200 single bytes"):
         for index in range(200):
             run.client.send_all(client, bytes([index]))

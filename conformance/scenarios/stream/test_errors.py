@@ -1,6 +1,6 @@
 """Operations that must fail, and how: refused connects, unconnected sockets, empty queues."""
 
-from conformance.scenario import behaviour
+from conformance.scenario import WITH_UNIX, behaviour
 from conformance.scenarios.common import connect_pair, receive_outcome
 from conformance.scenarios.stream.steps import receive_up_to, timed_receive_outcome
 from fixtures.endpoint import QUIET_WINDOW
@@ -25,14 +25,14 @@ def test_receive_on_an_unconnected_socket_fails(run):
     run.check("receive outcome", receive_outcome(run.client, sock, QUIET_WINDOW), equals="ENOTCONN")
 
 
-@behaviour("TCP-STREAM-012", seats=("client", "server"))
+@behaviour("TCP-STREAM-012", seats=("client", "server"), families=WITH_UNIX)
 def test_nonblocking_receive_with_nothing_queued(run):
     _, client, server = connect_pair(run)
     run.check("client's non-blocking receive", receive_outcome(run.client, client, 0), equals="EAGAIN")
     run.check("server's non-blocking receive", receive_outcome(run.server, server, 0), equals="EAGAIN")
 
 
-@behaviour("TCP-STREAM-013", seats=("client", "server"))
+@behaviour("TCP-STREAM-013", seats=("client", "server"), families=WITH_UNIX)
 def test_blocking_receive_times_out_and_connection_stays_usable(run):
     _, client, server = connect_pair(run)
     run.check("server's receive with nothing sent", timed_receive_outcome(run.server, server, QUIET_WINDOW),

@@ -1,6 +1,6 @@
 """Moving bytes: both directions, full duplex, integrity, stream semantics, flow control."""
 
-from conformance.scenario import behaviour
+from conformance.scenario import WITH_UNIX, behaviour
 from conformance.scenarios.common import connect_pair, payload, receive_outcome
 from conformance.scenarios.stream.steps import (
     check_keeps,
@@ -15,7 +15,7 @@ from reference_impl.errors import UNSUPPORTED, OpError
 MIB = 1024 * 1024
 
 
-@behaviour("TCP-STREAM-003", seats=("client", "server"))
+@behaviour("TCP-STREAM-003", seats=("client", "server"), families=WITH_UNIX)
 def test_data_flows_both_ways(run):
     _, client, server = connect_pair(run)
     request, reply = payload(3000, seed=3), payload(5000, seed=4)
@@ -25,7 +25,7 @@ def test_data_flows_both_ways(run):
     run.check("client receives the server's bytes", receive_up_to(run.client, client, len(reply)), equals=reply)
 
 
-@behaviour("TCP-STREAM-004", seats=("client", "server"))
+@behaviour("TCP-STREAM-004", seats=("client", "server"), families=WITH_UNIX)
 def test_full_duplex(run):
     _, client, server = connect_pair(run)
     upstream, downstream = payload(64 * 1024, seed=5), payload(64 * 1024, seed=6)
@@ -41,7 +41,7 @@ def test_full_duplex(run):
               equals=upstream)
 
 
-@behaviour("TCP-STREAM-005", seats=("client", "server"))
+@behaviour("TCP-STREAM-005", seats=("client", "server"), families=WITH_UNIX)
 def test_multi_mib_transfer_is_complete_and_ordered(run):
     _, client, server = connect_pair(run)
     data = payload(4 * MIB, seed=7)
@@ -50,7 +50,7 @@ def test_multi_mib_transfer_is_complete_and_ordered(run):
     run.check("bytes identical and in order", received, equals=data)
 
 
-@behaviour("TCP-STREAM-006", seats=("client", "server", "client+server"))
+@behaviour("TCP-STREAM-006", seats=("client", "server", "client+server"), families=WITH_UNIX)
 def test_no_message_boundaries(run):
     _, client, server = connect_pair(run)
     pieces = [b"a" * 10, b"b" * 20, b"c" * 30]
@@ -89,7 +89,7 @@ def _receive_in_pieces(endpoint, sock, size):
     return received, sizes
 
 
-@behaviour("TCP-STREAM-007", seats=("client", "server"))
+@behaviour("TCP-STREAM-007", seats=("client", "server"), families=WITH_UNIX)
 def test_receive_returns_no_more_than_asked(run):
     _, client, server = connect_pair(run)
     data = payload(100, seed=8)
@@ -101,7 +101,7 @@ def test_receive_returns_no_more_than_asked(run):
     run.check("the rest follows in order", first + rest, equals=data)
 
 
-@behaviour("TCP-STREAM-008", seats=("client", "server"))
+@behaviour("TCP-STREAM-008", seats=("client", "server"), families=WITH_UNIX)
 def test_zero_length_send_is_not_end_of_stream(run):
     _, client, server = connect_pair(run)
     run.check("zero-length send reports 0 bytes", sent_or_error(run.client, client, b""), equals=0)
@@ -111,7 +111,7 @@ def test_zero_length_send_is_not_end_of_stream(run):
     run.check("later data arrives", receive_up_to(run.server, server, 5), equals=b"after")
 
 
-@behaviour("TCP-STREAM-020", seats=("client", "server"))
+@behaviour("TCP-STREAM-020", seats=("client", "server"), families=WITH_UNIX)
 def test_interleaved_exchanges_stay_in_order(run):
     _, client, server = connect_pair(run)
     wrong = []
@@ -132,7 +132,7 @@ def test_interleaved_exchanges_stay_in_order(run):
               rule="none: every request and reply arrives as sent (the first wrong one ends the exchanges)")
 
 
-@behaviour("TCP-STREAM-022", seats=("client", "server"))
+@behaviour("TCP-STREAM-022", seats=("client", "server"), families=WITH_UNIX)
 def test_flow_control_blocks_a_sender(run):
     _, client, server = connect_pair(run)
     block = payload(256 * 1024, seed=9)

@@ -1,6 +1,6 @@
 """How a connection ends: orderly close, half-close, abort, and what each end then sees."""
 
-from conformance.scenario import behaviour
+from conformance.scenario import WITH_UNIX, behaviour
 from conformance.scenarios.common import (
     connect_pair,
     delivered,
@@ -13,7 +13,7 @@ from fixtures.endpoint import QUIET_WINDOW
 SEATS = ("client", "server")
 
 
-@behaviour("TCP-TEARDOWN-001", seats=SEATS)
+@behaviour("TCP-TEARDOWN-001", seats=SEATS, families=WITH_UNIX)
 def test_orderly_close_delivers_pending_data_then_eof(run):
     _, client, server = connect_pair(run)
     data = payload(64 * 1024, seed=21)
@@ -24,7 +24,7 @@ def test_orderly_close_delivers_pending_data_then_eof(run):
     run.check("then end of stream", receive_outcome(run.server, server, QUIET_WINDOW * 10), equals="EOF")
 
 
-@behaviour("TCP-TEARDOWN-002", seats=SEATS)
+@behaviour("TCP-TEARDOWN-002", seats=SEATS, families=WITH_UNIX)
 def test_end_of_stream_is_sticky(run):
     _, client, server = connect_pair(run)
     run.client.close(client)
@@ -32,7 +32,7 @@ def test_end_of_stream_is_sticky(run):
     run.check("three receives after the peer closed", outcomes, equals=["EOF"] * 3)
 
 
-@behaviour("TCP-TEARDOWN-003", seats=SEATS)
+@behaviour("TCP-TEARDOWN-003", seats=SEATS, families=WITH_UNIX)
 def test_half_close(run):
     _, client, server = connect_pair(run)
     run.client.send_all(client, b"request")
@@ -47,14 +47,14 @@ def test_half_close(run):
               equals="EOF")
 
 
-@behaviour("TCP-TEARDOWN-004", seats=("client",))
+@behaviour("TCP-TEARDOWN-004", seats=("client",), families=WITH_UNIX)
 def test_send_after_shutdown_write_fails(run):
     _, client, _ = connect_pair(run)
     run.client.shutdown(client, "write")
     run.check("send after shutdown(SHUT_WR)", run.outcome(run.client.send, client, b"late"), equals="EPIPE")
 
 
-@behaviour("TCP-TEARDOWN-005", seats=("client",))
+@behaviour("TCP-TEARDOWN-005", seats=("client",), families=WITH_UNIX)
 def test_shutdown_read_ends_receiving(run):
     _, client, _ = connect_pair(run)
     run.client.shutdown(client, "read")
@@ -68,7 +68,7 @@ def test_abort_resets_the_peer(run):
     run.check("the peer's receive", receive_outcome(run.server, server, 1.0), equals="ECONNRESET")
 
 
-@behaviour("TCP-TEARDOWN-007", seats=("server", "client"))
+@behaviour("TCP-TEARDOWN-007", seats=("server", "client"), families=WITH_UNIX)
 def test_close_with_unread_data_resets_the_peer(run):
     _, client, server = connect_pair(run)
     run.client.send_all(client, b"never read")
@@ -77,7 +77,7 @@ def test_close_with_unread_data_resets_the_peer(run):
     run.check("the peer's receive", receive_outcome(run.client, client, 1.0), equals="ECONNRESET")
 
 
-@behaviour("TCP-TEARDOWN-008", seats=("client", "server"))
+@behaviour("TCP-TEARDOWN-008", seats=("client", "server"), families=WITH_UNIX)
 def test_send_to_a_peer_that_is_gone_fails(run):
     _, client, server = connect_pair(run)
     run.server.close(server)
@@ -91,7 +91,7 @@ def test_send_to_a_peer_that_is_gone_fails(run):
     run.check("first failing send", outcome, allowed={"EPIPE", "ECONNRESET"})
 
 
-@behaviour("TCP-TEARDOWN-009", seats=("client",))
+@behaviour("TCP-TEARDOWN-009", seats=("client",), families=WITH_UNIX)
 def test_closed_handle_is_invalid(run):
     _, client, _ = connect_pair(run)
     run.client.close(client)
@@ -100,7 +100,7 @@ def test_closed_handle_is_invalid(run):
     run.check("closing it again", run.outcome(run.client.close, client), equals="EBADF")
 
 
-@behaviour("TCP-TEARDOWN-013", seats=("client", "server"))
+@behaviour("TCP-TEARDOWN-013", seats=("client", "server"), families=WITH_UNIX)
 def test_shutdown_both_ends_both_directions(run):
     _, client, server = connect_pair(run)
     run.client.shutdown(client, "both")

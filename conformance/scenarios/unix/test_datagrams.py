@@ -47,7 +47,7 @@ def test_an_unbound_sender_is_unnamed(run):
 
 @behaviour("UNIX-DGRAM-004", seats=SEATS, families=FAMILIES)
 def test_a_full_receiver_makes_the_sender_wait(run):
-    receiver, sender = receiver_and_sender(run, bound_sender=False)
+    receiver, sender = receiver_and_sender(run)
     to = run.unix_path("r")
     accepted, outcome = 0, "ok"
     with run.client.summarised("send 64-byte datagrams with timeout 0 until one fails (at most 2000)"):
@@ -146,7 +146,7 @@ def test_the_largest_datagram_and_the_send_buffer(run):
 
 @behaviour("UNIX-DGRAM-011", seats=("client",), families=FAMILIES)
 def test_a_send_with_no_destination(run):
-    sock = run.client.unix_bind("dgram", UNNAMED)
+    sock = run.client.unix_bind("dgram", run.unix_path("c"))  # bound, never connected
     run.check("a send without an address on an unconnected socket", run.outcome(run.client.unix_sendto, sock, b"x"),
               allowed={"ENOTCONN", "EDESTADDRREQ"})
 
@@ -163,7 +163,7 @@ def test_datagrams_to_an_abstract_name(run):
     receiver = run.server.unix_bind("dgram", run.unix_abstract("r"))
     run.check("the receiver's own address (addr.local)", run.unix_name(run.server.local_address(receiver)),
               equals="@r")
-    sender = run.client.unix_bind("dgram", UNNAMED)
+    sender = run.client.unix_bind("dgram", run.unix_path("c"))
     message = payload(2000, seed=55)
     run.client.unix_sendto(sender, message, run.unix_abstract("r"))
     run.check("the datagram sent to the abstract name", data_of(datagram(run.server, receiver)), equals=message)

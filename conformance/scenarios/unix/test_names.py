@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 
-from conformance.scenario import behaviour
+from conformance.scenario import NotApplicable, behaviour
 from conformance.scenarios.common import delivered
 from fixtures.endpoint import AUTOBIND, UNNAMED
 
@@ -161,3 +161,13 @@ def test_unlinking_what_is_no_file(run):
               equals="ENOENT")
     run.check("unix.unlink of an abstract name", run.outcome(run.client.unix_unlink, run.unix_abstract("a")),
               equals="EINVAL")
+
+
+@behaviour("UNIX-NAME-014", echo="tcp", families=("unix",))
+def test_a_stopped_server_removes_its_socket_file(run):
+    address = run.echo.address
+    if address.path is None:
+        raise NotApplicable("the echo program serves an abstract name: it has no socket file")
+    run.check("what stat reports at the server's path while it serves", file_type(address), equals="socket")
+    run.echo.shut_down()
+    run.check("what is at the server's path once it has stopped", file_type(address), equals="nothing")

@@ -1,6 +1,7 @@
 """Echo servers with one classic bug each, for proving session checks can fail.
 
     python bad_echo.py MODE --host H --port P
+    python bad_echo.py MODE --path P            (the same bug over a Unix-domain socket)
 
 TCP modes:
   crosstalk      echoes each chunk to the newest session instead of its own
@@ -18,6 +19,7 @@ TCP modes:
   stale-late     after a new session's first echo, sends the last bytes of the previous one
   one-reply      answers one read per connection, then closes it (one request per connection)
   abandons-owed  buffers what it cannot send yet; on end of stream closes at once, dropping it
+  keeps-file     echoes correctly, and when stopped leaves its socket file behind (--path only)
 UDP modes:
   wrong-source   replies from a fresh socket, not from the one the client sent to
   truncates      echoes at most 8 KiB of each datagram
@@ -231,13 +233,20 @@ def serve_udp(sock: socket.socket, mode: str) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("mode")
-    parser.add_argument("--host", required=True)
-    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--host")
+    parser.add_argument("--port", type=int)
+    parser.add_argument("--path", help="serve a Unix-domain socket at this path instead (unix-echo:, unixgram-echo:)")
     args = parser.parse_args()
+    kind = socket.SOCK_DGRAM if args.mode in UDP_MODES else socket.SOCK_STREAM
+    if args.path is not None:
+        sock = socket.socket(socket.AF_UNIX, kind)
+        sock.bind(args.path)
+    else:
+        sock = bind(args.host, args.port, kind)
     if args.mode in UDP_MODES:
-        serve_udp(bind(args.host, args.port, socket.SOCK_DGRAM), args.mode)
+        serve_udp(sock, args.mode)
         return
-    listener = bind(args.host, args.port, socket.SOCK_STREAM)
+    listener = sock
     listener.listen(1024)
     if args.mode == "sequential":
         serve_sequential(listener)

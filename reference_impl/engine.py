@@ -17,11 +17,21 @@ import struct
 import time
 from typing import Any, Callable
 
-from . import __version__
+from . import __version__, options15
+from . import flags as _flags
+from .connecting import ConnectingOperations
 from .errors import BADREQUEST, UNSUPPORTED, OpError, errno_name, from_oserror
+from .protocol import (
+    DEFAULT_TIMEOUT,
+    FAMILIES,
+    FEATURES,
+    PROTOCOL_VERSION,
+    decode_bytes,
+    encode_bytes,
+)
+from .readiness import ReadinessOperations
 from .serving import EchoService
 from .unix import UnixOperations, unix_address_of
-from .protocol import DEFAULT_TIMEOUT, FAMILIES, FEATURES, PROTOCOL_VERSION, decode_bytes, encode_bytes
 
 _SHUTDOWN = {"read": socket.SHUT_RD, "write": socket.SHUT_WR, "both": socket.SHUT_RDWR}
 _BOOL_OPTIONS = {
@@ -139,8 +149,10 @@ def parse_request(request: Any) -> tuple[str, Args]:
     return method, Args(request.get("args"))
 
 
-class ReferenceAdapter(UnixOperations):
-    """Protocol v1 over the stdlib ``socket`` module (``unix.*``: reference_impl.unix)."""
+class ReferenceAdapter(UnixOperations, ReadinessOperations, ConnectingOperations):
+    """Protocol v1 over the stdlib ``socket`` module (``unix.*``: reference_impl.unix;
+    ``wait``: reference_impl.readiness; 1.5 connects: reference_impl.connecting; flags:
+    reference_impl.flags; 1.5 options: reference_impl.options15)."""
 
     implementation = "python-reference"
     language = "python"
@@ -235,6 +247,8 @@ class ReferenceAdapter(UnixOperations):
         return {"handle": self._register(sock)}
 
     def op_tcp_connect(self, args: Args) -> dict:
+        if args.get("handle", int, None) is not None or args.get("pending", bool, False):
+            return self._connect_15(args)  # 1.5: an existing handle, a connect left pending
         family = family_of(args)
         address = numeric_sockaddr(family, args.get("host", str), args.get("port", int))
         bind = args.get("bind", dict, None)
@@ -258,6 +272,9 @@ class ReferenceAdapter(UnixOperations):
 
     def op_stream_send(self, args: Args) -> dict:
         sock, data = self._socket(args), args.data()
+        flags = _flags.flags_of(args, _flags.STREAM_SEND_FLAGS)
+        if flags:  # 1.5
+            return _flags.stream_send(sock, data, flags, args.timeout())
         if not data:
             return {"sent": 0}
         # One non-blocking send(2) takes what fits without waiting again (docs/protocol.md §6).
@@ -268,6 +285,9 @@ class ReferenceAdapter(UnixOperations):
         size = args.get("max", int)
         if size < 1:
             raise BadRequest("max must be >= 1")
+        flags = _flags.flags_of(args, _flags.STREAM_RECV_FLAGS)
+        if flags:  # 1.5
+            return _flags.stream_recv(sock, size, flags, args.timeout())
         return {"data": encode_bytes(_waiting(sock, select.POLLIN, args.timeout(), sock.recv, size, context="recv"))}
 
     def op_stream_shutdown(self, args: Args) -> dict:
@@ -343,9 +363,14 @@ class ReferenceAdapter(UnixOperations):
     def op_udp_sendto(self, args: Args) -> dict:
         sock, data = self._socket(args), args.data()
         host = args.get("host", str, None)
+        dontwait = args.get("dontwait", bool, False)  # 1.5
         if host is None:
+            if dontwait:
+                return _flags.udp_sendto(sock, data, None)
             return {"sent": _waiting(sock, select.POLLOUT, args.timeout(), sock.send, data, context="send")}
         address = numeric_sockaddr(sock.family, host, args.get("port", int))
+        if dontwait:
+            return _flags.udp_sendto(sock, data, address)
         return {"sent": _waiting(sock, select.POLLOUT, args.timeout(), sock.sendto, data, address, context="sendto")}
 
     def op_udp_recvfrom(self, args: Args) -> dict:
@@ -353,6 +378,9 @@ class ReferenceAdapter(UnixOperations):
         size = args.get("max", int)
         if size < 0:
             raise BadRequest("max must be >= 0")
+        flags = _flags.flags_of(args, _flags.UDP_RECV_FLAGS)
+        if flags:  # 1.5
+            return _flags.udp_recvfrom(sock, size, flags, args.timeout())
         data, _, flags, sender = _waiting(sock, select.POLLIN, args.timeout(), sock.recvmsg, size, context="recvmsg")
         return {
             "data": encode_bytes(data),
@@ -395,7 +423,7 @@ class ReferenceAdapter(UnixOperations):
         return address_of(_call(self._socket(args).getpeername, context="getpeername"))
 
     def op_opt_set(self, args: Args) -> dict:
-        set_option(self._socket(args), args.get("name", str), args.get("value", (bool, int, type(None))))
+        set_option(self._socket(args), args.get("name", str), args.get("value", (bool, int, float, str, type(None))))
         return {}
 
     def op_opt_get(self, args: Args) -> dict:
@@ -478,6 +506,8 @@ def set_option(sock: socket.socket, name: str, value: Any) -> None:
             raise BadRequest("option 'linger' takes null or integer seconds")
         packed = _LINGER.pack(0, 0) if value is None else _LINGER.pack(1, value)
         _call(sock.setsockopt, socket.SOL_SOCKET, socket.SO_LINGER, packed, context="setsockopt linger")
+    elif name in options15.NAMES:  # 1.5
+        options15.set_option(sock, name, value)
     else:
         raise OpError(UNSUPPORTED, f"unknown option {name!r}")
 
@@ -492,6 +522,8 @@ def get_option(sock: socket.socket, name: str) -> Any:
         raw = _call(sock.getsockopt, socket.SOL_SOCKET, socket.SO_LINGER, _LINGER.size, context="getsockopt linger")
         onoff, seconds = _LINGER.unpack(raw)
         return seconds if onoff else None
+    if name in options15.NAMES:  # 1.5
+        return options15.get_option(sock, name)
     raise OpError(UNSUPPORTED, f"unknown option {name!r}")
 
 

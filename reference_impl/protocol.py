@@ -10,7 +10,7 @@ import base64
 import binascii
 import socket
 
-PROTOCOL_VERSION = "1.4"  # 1.1 raw sockets, 1.2 serve.* and finer features, 1.3 the text without gaps, 1.4 Unix-domain sockets; 1.x adapters stay compatible
+PROTOCOL_VERSION = "1.5"  # 1.1 raw sockets, 1.2 serve.* and finer features, 1.3 the text without gaps, 1.4 Unix-domain sockets, 1.5 readiness, flags, more options; 1.x adapters stay compatible
 DEFAULT_TIMEOUT = 5.0
 
 FAMILIES = {"ipv4": socket.AF_INET, "ipv6": socket.AF_INET6}
@@ -19,6 +19,16 @@ FAMILIES = {"ipv4": socket.AF_INET, "ipv6": socket.AF_INET6}
 OPTION_NAMES = (
     "reuseaddr", "reuseport", "nodelay", "keepalive", "linger",
     "rcvbuf", "sndbuf", "broadcast", "v6only", "ttl",
+)
+# Options 1.5 adds (§7); type, acceptconn and error are read-only.
+OPTION_NAMES_15 = (
+    "rcvtimeo", "sndtimeo", "keepidle", "keepintvl", "keepcnt", "user_timeout", "cork", "tos",
+    "oobinline", "type", "acceptconn", "error",
+)
+# Readiness, connects, flags (1.5), docs/protocol.md §6 "Readiness and connects", "Flags and blocking calls".
+FEATURES_15 = (
+    "wait", "wait.rdhangup", "tcp.pending", "tcp.connect-handle", "udp.disconnect", "udp.reconnect", "blocking",
+    "flag.peek", "flag.waitall", "flag.dontwait", "flag.trunc", "flag.oob",
 )
 # Unix-domain sockets (1.4); option passcred comes with unix.credentials, not opt.passcred.
 UNIX_FEATURES = (
@@ -29,8 +39,8 @@ FEATURES = (
     "tcp", "udp", "ipv4", "ipv6", "ipv4-mapped", "tcp.socket", "tcp.bind-connect",
     "stream.shutdown", "stream.shutdown.read", "stream.shutdown.write", "stream.abort", "nonblocking",
     "raw", "ping-socket", "udp.connect", "tcp.listener-io", "serve.tcp", "serve.udp",
-    *UNIX_FEATURES,
-    *(f"opt.{name}" for name in OPTION_NAMES),
+    *UNIX_FEATURES, *FEATURES_15,
+    *(f"opt.{name}" for name in OPTION_NAMES + OPTION_NAMES_15),
 )
 
 

@@ -167,6 +167,115 @@ def walk_raw(kind: str):
     return walk_it
 
 
+# -- protocol 1.5: readiness, connects, flags ------------------------------------------------
+
+def _a_connection(walk: FeatureWalk, feature: str) -> tuple[int | None, int | None]:
+    """A connection from the target to a reference listener: (target's handle, peer's handle)."""
+    listener = walk.run.server.tcp_listen(walk.family, walk.host)
+    result = walk.ask(feature, "tcp.connect", family=walk.family, host=walk.host, port=listener.local.port,
+                      timeout=2.0)
+    if result is None:
+        return None, None
+    return result["handle"], walk.run.server.tcp_accept(listener).handle
+
+
+def walk_wait(walk: FeatureWalk) -> None:
+    if "tcp" in walk.features:
+        handle, _ = _a_connection(walk, "wait")
+        if handle is not None:
+            walk.ask("wait", "wait", handle=handle, events=["read", "write"], timeout=1.0)
+    if "udp" in walk.features:
+        sock = walk.datagram_socket("wait")
+        if sock is not None:
+            walk.ask("wait", "wait", handle=sock, events=["read", "write"], timeout=0)
+
+
+def walk_wait_rdhangup(walk: FeatureWalk) -> None:
+    handle, _ = _a_connection(walk, "wait.rdhangup")
+    if handle is not None:
+        walk.ask("wait.rdhangup", "wait", handle=handle, events=["rdhangup"], timeout=0)
+
+
+def walk_pending(walk: FeatureWalk) -> None:
+    listener = walk.run.server.tcp_listen(walk.family, walk.host)
+    walk.ask("tcp.pending", "tcp.connect", family=walk.family, host=walk.host, port=listener.local.port,
+             pending=True, timeout=2.0)
+
+
+def walk_connect_handle(walk: FeatureWalk) -> None:
+    sock = walk.ask("tcp.connect-handle", "tcp.socket", family=walk.family, options={}) \
+        if "tcp.socket" in walk.features else None
+    listener = walk.run.server.tcp_listen(walk.family, walk.host)
+    if sock is None:
+        result = walk.ask("tcp.connect-handle", "tcp.connect", family=walk.family, host=walk.host,
+                          port=listener.local.port, timeout=2.0)
+        handle = (result or {}).get("handle")
+    else:
+        handle = sock["handle"]
+    if handle is not None:  # again on a connected socket: EISCONN, or connected if it was not
+        walk.ask("tcp.connect-handle", "tcp.connect", family=walk.family, host=walk.host,
+                 port=listener.local.port, handle=handle, timeout=2.0)
+
+
+def walk_udp_disconnect(walk: FeatureWalk) -> None:
+    sock = walk.datagram_socket("udp.disconnect")
+    if sock is not None:
+        walk.ask("udp.disconnect", "udp.disconnect", handle=sock)
+
+
+def walk_udp_reconnect(walk: FeatureWalk) -> None:
+    sock = walk.datagram_socket("udp.reconnect")
+    if sock is not None:
+        for _ in range(2):
+            peer = walk.run.server.udp_bind(walk.family, walk.host)
+            walk.ask("udp.reconnect", "udp.connect", handle=sock, host=walk.host, port=peer.local.port)
+
+
+def walk_flag(feature: str):
+    """Each operation that takes the flag, once, with it set."""
+    flag = feature.removeprefix("flag.")
+
+    def walk_it(walk: FeatureWalk) -> None:
+        stream_recv = flag in ("peek", "waitall", "dontwait", "oob", "blocking")
+        stream_send = flag in ("dontwait", "oob", "blocking")
+        if "tcp" in walk.features and (stream_recv or stream_send):
+            handle, peer = _a_connection(walk, feature)
+            if handle is not None:
+                # A blocking call is sent only to a socket whose own timeout can end it (§6): with
+                # the option undeclared, that direction is not walked.
+                send_ok = flag != "blocking" or _timeout_set(walk, feature, handle, "sndtimeo")
+                receive_ok = flag != "blocking" or _timeout_set(walk, feature, handle, "rcvtimeo")
+                walk.run.server.send_all(peer, b"walk")
+                if stream_send and send_ok:
+                    walk.ask(feature, "stream.send", handle=handle, data=encode_bytes(b"!"), timeout=1.0,
+                             **{flag: True})
+                if stream_recv and receive_ok:
+                    walk.ask(feature, "stream.recv", handle=handle, max=4, timeout=1.0, **{flag: True})
+        if "udp" in walk.features and flag in ("peek", "trunc", "dontwait", "blocking"):
+            sock = walk.datagram_socket(feature)
+            if sock is None:
+                return
+            local = walk.run.server.udp_bind(walk.family, walk.host)
+            if flag == "blocking" and not _timeout_set(walk, feature, sock, "rcvtimeo"):
+                return
+            if flag == "dontwait":
+                walk.ask(feature, "udp.sendto", handle=sock, data=encode_bytes(b"walk"), host=walk.host,
+                         port=local.local.port, timeout=1.0, dontwait=True)
+            address = walk.ask(feature, "addr.local", handle=sock)
+            if address:
+                walk.run.server.sendto(local, b"walk", walk.run.addr(int(address["port"]), walk.host))
+            walk.ask(feature, "udp.recvfrom", handle=sock, max=2, timeout=1.0, **{flag: True})
+    return walk_it
+
+
+def _timeout_set(walk: FeatureWalk, feature: str, handle: int, name: str) -> bool:
+    """Set the socket's own timeout ``name`` (50 ms) if the adapter declared it."""
+    if f"opt.{name}" not in walk.features:
+        return False
+    walk.ask(feature, "opt.set", handle=handle, name=name, value=0.05)
+    return True
+
+
 # Each feature whose operations are walked here; options, raw.open and tcp.socket are also
 # tried on every socket kind by ADAPTER-009.
 WALKS = {
@@ -175,6 +284,12 @@ WALKS = {
     "stream.shutdown.read": walk_shutdown("read"), "stream.abort": walk_abort,
     "nonblocking": walk_nonblocking, "serve.tcp": walk_serve("tcp"), "serve.udp": walk_serve("udp"),
     "raw": walk_raw("raw"), "ping-socket": walk_raw("ping"),
+    # 1.5
+    "wait": walk_wait, "wait.rdhangup": walk_wait_rdhangup, "tcp.pending": walk_pending,
+    "tcp.connect-handle": walk_connect_handle, "udp.disconnect": walk_udp_disconnect,
+    "udp.reconnect": walk_udp_reconnect,
+    **{feature: walk_flag(feature) for feature in ("flag.peek", "flag.waitall", "flag.dontwait", "flag.trunc",
+                                                   "flag.oob", "blocking")},
 }
 
 

@@ -196,6 +196,12 @@ OPTION_SOCKETS = {
     "ttl": ("tcp connection", "udp socket"),
     "broadcast": ("udp socket",),
     "v6only": ("tcp listener (ipv6)", "udp socket (ipv6)"),
+    # 1.5
+    "rcvtimeo": ("tcp connection", "udp socket"), "sndtimeo": ("tcp connection", "udp socket"),
+    "keepidle": ("tcp connection",), "keepintvl": ("tcp connection",), "keepcnt": ("tcp connection",),
+    "user_timeout": ("tcp connection",), "cork": ("tcp connection",), "tos": ("tcp connection", "udp socket"),
+    "oobinline": ("tcp connection",), "type": ("tcp listener", "tcp connection", "udp socket"),
+    "acceptconn": ("tcp listener", "tcp connection"), "error": ("tcp connection", "udp socket"),
 }
 
 
@@ -248,7 +254,7 @@ class _SocketOpener:
 # Where each option does not apply: a declared option there is still performed, and answers
 # the library's or the kernel's error, never UNSUPPORTED (§7, 1.3).
 OPTION_MISFITS = {"v6only": "tcp connection", "nodelay": "udp socket", "keepalive": "udp socket",
-                  "linger": "udp socket"}
+                  "linger": "udp socket", "keepidle": "udp socket", "cork": "udp socket"}
 
 
 def _option_failures(run, opener: _SocketOpener, name: str) -> list[str]:

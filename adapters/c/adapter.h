@@ -67,6 +67,19 @@ int set_option(Sock *s, const char *name, json_t *value, Error *e);
 json_t *get_option(Sock *s, const char *name, Error *e);
 void append_option_features(json_t *features);
 
+/* ---- protocol 1.5: options15.c, flags.c, connecting.c, readiness.c ----------------------- */
+
+int is_option_15(const char *name);
+int set_option_15(Sock *s, const char *name, json_t *value, Error *e);
+json_t *get_option_15(Sock *s, const char *name, Error *e);
+void append_option_15_features(json_t *features);
+int arg_flag(json_t *args, const char *name, int *out, Error *e);
+int any_flag(json_t *args, const char *const *names);
+json_t *stream_recv_flags(Sock *s, json_t *args, size_t max, double timeout, Error *e);
+json_t *stream_send_flags(Sock *s, json_t *args, const unsigned char *data, size_t len, double timeout, Error *e);
+json_t *udp_recvfrom_flags(Sock *s, json_t *args, size_t max, double timeout, Error *e);
+json_t *connect_15(json_t *args, Error *e);
+
 /* ---- serve.c --------------------------------------------------------------------------- */
 
 void server_stop(Server *server, long *sessions);
@@ -87,6 +100,8 @@ OPERATION(op_serve_start);  OPERATION(op_serve_stop);                           
 OPERATION(op_unix_listen);  OPERATION(op_unix_accept);  OPERATION(op_unix_connect); /* unix.c */
 OPERATION(op_unix_bind);    OPERATION(op_unix_socketpair); OPERATION(op_unix_sendto);
 OPERATION(op_unix_recvfrom); OPERATION(op_unix_peercred); OPERATION(op_unix_unlink);
+OPERATION(op_wait);                                                               /* readiness.c */
+OPERATION(op_udp_disconnect);                                                     /* connecting.c */
 #undef OPERATION
 
 #endif

@@ -1,5 +1,5 @@
 /*
- * sockspec C adapter: the wire protocol 1.4 (docs/protocol.md) over POSIX sockets.
+ * sockspec C adapter: the wire protocol 1.5 (docs/protocol.md) over POSIX sockets.
  *
  * Reads one JSON request per line on stdin, performs it with plain BSD socket calls, and
  * writes one JSON response per line on stdout. Every socket is non-blocking; an operation
@@ -9,7 +9,9 @@
  *
  * This file: hello, the dispatch table and the request loop. The rest, one job per file:
  * proto.c (arguments, base64, responses), errors.c, handles.c, address.c, wait.c,
- * options.c, tcp.c, udp.c, raw.c, serve.c, unix.c; adapter.h and proto.h declare what they share.
+ * options.c, tcp.c, udp.c, raw.c, serve.c, unix.c, and for 1.5 readiness.c (wait), connecting.c
+ * (pending connects, connect on a handle, udp.disconnect), flags.c (MSG_* flags, blocking calls),
+ * options15.c; adapter.h and proto.h declare what they share.
  *
  * Build (as the suite does): cc -std=gnu11 -O2 -Wall -Wextra -o OUT *.c -ljansson -lcrypto -pthread
  */
@@ -39,6 +41,12 @@ static json_t *op_hello(json_t *args, Error *e) {
                                    "unix.socketpair", "unix.peercred", "unix.rights", "unix.credentials"};
     for (size_t i = 0; i < sizeof unix_features / sizeof *unix_features; i++)
         json_array_append_new(features, json_string(unix_features[i]));
+    /* Protocol 1.5: poll(2) readiness, non-blocking connects, MSG_* flags, blocking calls. */
+    const char *features_15[] = {"wait", "wait.rdhangup", "tcp.pending", "tcp.connect-handle", "udp.disconnect",
+                                 "udp.reconnect", "blocking", "flag.peek", "flag.waitall", "flag.dontwait",
+                                 "flag.trunc", "flag.oob"};
+    for (size_t i = 0; i < sizeof features_15 / sizeof *features_15; i++)
+        json_array_append_new(features, json_string(features_15[i]));
     append_option_features(features);
     return json_pack("{s:s, s:s, s:s, s:s, s:o}", "protocol", PROTOCOL_VERSION, "implementation", "c-posix",
                      "version", "1.0.0", "language", "c", "features", features);
@@ -64,7 +72,8 @@ static const struct {
     {"unix.connect", op_unix_connect}, {"unix.bind", op_unix_bind},
     {"unix.socketpair", op_unix_socketpair}, {"unix.sendto", op_unix_sendto},
     {"unix.recvfrom", op_unix_recvfrom}, {"unix.peercred", op_unix_peercred},
-    {"unix.unlink", op_unix_unlink},
+    {"unix.unlink", op_unix_unlink}, {"wait", op_wait},
+    {"udp.disconnect", op_udp_disconnect},
 };
 #define OPERATION_COUNT (sizeof OPERATIONS / sizeof OPERATIONS[0])
 

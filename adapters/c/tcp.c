@@ -32,6 +32,8 @@ static json_t *connection_json(long handle, Error *e) {
 }
 
 json_t *op_tcp_connect(json_t *args, Error *e) {
+    if (json_object_get(args, "handle") || json_is_true(json_object_get(args, "pending")))
+        return connect_15(args, e); /* 1.5: connecting.c */
     int family;
     long handle;
     double timeout;
@@ -82,6 +84,12 @@ json_t *op_stream_send(json_t *args, Error *e) {
     size_t len, sent = 0;
     Sock *s = arg_socket(args, NULL, e);
     if (!s || arg_timeout(args, &timeout, e) < 0 || b64_arg(args, &data, &len, e) < 0) return NULL;
+    static const char *const flags[] = {"oob", "dontwait", "blocking", NULL};
+    if (any_flag(args, flags)) { /* 1.5: flags.c */
+        json_t *result = stream_send_flags(s, args, data, len, timeout, e);
+        free(data);
+        return result;
+    }
     double deadline = now() + timeout;
     while (len > 0) {
         ssize_t n = send(s->fd, data + sent, len - sent, MSG_NOSIGNAL);
@@ -112,6 +120,8 @@ json_t *op_stream_recv(json_t *args, Error *e) {
     Sock *s = arg_socket(args, NULL, e);
     if (!s || arg_timeout(args, &timeout, e) < 0 || arg_int(args, "max", 0, 1, &max, e) < 0) return NULL;
     if (max < 1) return fail(e, "BADREQUEST", "max must be >= 1");
+    static const char *const flags[] = {"peek", "waitall", "oob", "dontwait", "blocking", NULL};
+    if (any_flag(args, flags)) return stream_recv_flags(s, args, (size_t)max, timeout, e); /* 1.5: flags.c */
     unsigned char *buffer = malloc((size_t)max);
     if (!buffer) return fail(e, "ENOMEM", "recv: cannot allocate %lld bytes", max);
     double deadline = now() + timeout;

@@ -30,11 +30,14 @@ json_t *op_udp_sendto(json_t *args, Error *e) {
     Sock *s = arg_socket(args, NULL, e);
     if (!s || arg_timeout(args, &timeout, e) < 0) return NULL;
     if (addressed && address_arg(args, s->family, &to, e) < 0) return NULL;
-    if (b64_arg(args, &data, &len, e) < 0) return NULL;
+    int dontwait; /* 1.5: MSG_DONTWAIT, one attempt */
+    if (arg_flag(args, "dontwait", &dontwait, e) < 0 || b64_arg(args, &data, &len, e) < 0) return NULL;
+    int flags = MSG_NOSIGNAL | (dontwait ? MSG_DONTWAIT : 0);
+    if (dontwait) timeout = 0;
     double deadline = now() + timeout;
     for (;;) {
-        ssize_t n = addressed ? sendto(s->fd, data, len, MSG_NOSIGNAL, (struct sockaddr *)&to.ss, to.len)
-                              : send(s->fd, data, len, MSG_NOSIGNAL);
+        ssize_t n = addressed ? sendto(s->fd, data, len, flags, (struct sockaddr *)&to.ss, to.len)
+                              : send(s->fd, data, len, flags);
         if (n >= 0) {
             free(data);
             return json_pack("{s:I}", "sent", (json_int_t)n);
@@ -57,6 +60,8 @@ json_t *op_udp_recvfrom(json_t *args, Error *e) {
     Sock *s = arg_socket(args, NULL, e);
     if (!s || arg_timeout(args, &timeout, e) < 0 || arg_int(args, "max", 0, 1, &max, e) < 0) return NULL;
     if (max < 1) return fail(e, "BADREQUEST", "max must be >= 1");
+    static const char *const flags[] = {"peek", "trunc", "dontwait", "blocking", NULL};
+    if (any_flag(args, flags)) return udp_recvfrom_flags(s, args, (size_t)max, timeout, e); /* 1.5: flags.c */
     unsigned char *buffer = malloc((size_t)max + 1);
     if (!buffer) return fail(e, "ENOMEM", "recvfrom: cannot allocate %lld bytes", max);
     double deadline = now() + timeout;

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import re
 
-from tests.faulty import datagram, icmp, passive, protocol_faults, session, stream, teardown, unix
+from tests.faulty import (corners, datagram, flags, icmp, options15, passive, protocol_faults, readiness, session, stream,
+                          teardown, unix)
 
 _BLANKED = re.compile(r"\b(\d+|True|False|None)\b")
 STOP = "(scenario stopped)"
@@ -28,7 +29,8 @@ def _merged(*modules) -> dict[str, dict]:
     return proofs
 
 
-PROOFS = _merged(stream, passive, teardown, session, datagram, icmp, protocol_faults, unix)
+PROOFS = _merged(stream, passive, teardown, session, datagram, icmp, protocol_faults, unix, readiness, flags,
+                 options15, corners)
 
 # Checks no faulty target can reach first, each with the reason (they guard the host or the
 # kernel, not the target). Keep this short: every entry is a check that cannot fail.

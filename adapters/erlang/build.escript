@@ -2,6 +2,13 @@
 %% Build: compile every .erl here and pack the modules into one escript, {out}
 %% (run with `escript {out}`). Nothing is written into the source tree.
 main([Out]) ->
+    %% jiffy is a run-time dependency (JSON): a build without it would only fail later
+    case code:which(jiffy) of
+        non_existing ->
+            io:format(standard_error, "jiffy is not installed (no jiffy.beam in the code path)~n", []),
+            halt(1);
+        _ -> ok
+    end,
     Files = filelib:wildcard("*.erl"),
     Beams = [compile(F) || F <- Files],
     ok = escript:create(Out, [shebang, {comment, "sockspec erlang adapter"},

@@ -52,6 +52,7 @@ public final class Adapter {
         datagram = new DatagramOps(handles, net);
         serve = new ServeOps(handles, net);
         unix = new UnixOps(handles, net, stream);
+        serve.unix = unix;
     }
 
     JsonObject dispatch(String op, Args args) throws OpError {

@@ -83,6 +83,19 @@ final class Net {
         loop.submit(() -> { }).awaitUninterruptibly(5, TimeUnit.SECONDS);
     }
 
+    /**
+     * One turn of both event loops, after a close. The NIO transport's channels are
+     * registered with a Selector, and java.nio closes a registered channel's descriptor only
+     * when the Selector next deregisters its key (SelectorImpl.processDeregisterQueue, at the
+     * next select): until then a closed listener still accepts connections in the kernel and
+     * an aborted connection has sent no RST. A turn makes the loop select once, so the close
+     * is complete when the request is answered. (Harmless for epoll, which closes at once.)
+     */
+    void turnAll() {
+        turn();
+        serverGroup.next().submit(() -> { }).awaitUninterruptibly(5, TimeUnit.SECONDS);
+    }
+
     void shutdown() {
         group.shutdownGracefully(0, 0, TimeUnit.SECONDS).awaitUninterruptibly(2, TimeUnit.SECONDS);
         serverGroup.shutdownGracefully(0, 0, TimeUnit.SECONDS).awaitUninterruptibly(2, TimeUnit.SECONDS);

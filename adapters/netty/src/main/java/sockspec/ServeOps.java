@@ -4,6 +4,7 @@ import static sockspec.Addresses.address;
 import static sockspec.Addresses.socketAddress;
 import static sockspec.Errnos.errorOf;
 import static sockspec.OpError.bad;
+import static sockspec.OpError.unsupported;
 
 import com.google.gson.JsonObject;
 
@@ -21,10 +22,16 @@ import io.netty.channel.SimpleChannelInboundHandler;
 import io.netty.channel.group.ChannelGroup;
 import io.netty.channel.group.DefaultChannelGroup;
 import io.netty.channel.socket.DatagramPacket;
+import io.netty.channel.ServerChannel;
+import io.netty.channel.epoll.EpollDomainDatagramChannel;
 import io.netty.channel.socket.SocketProtocolFamily;
+import io.netty.channel.unix.DomainDatagramPacket;
+import io.netty.channel.unix.DomainSocketAddress;
 import io.netty.util.concurrent.GlobalEventExecutor;
 
 import java.net.InetSocketAddress;
+import java.net.SocketAddress;
+import java.util.function.Supplier;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -99,6 +106,27 @@ final class ServeOps {
         }
     }
 
+    /** Every Unix datagram back to its sender; one from an unnamed sender cannot be answered: dropped. */
+    @Sharable
+    static final class EchoDomainDatagramHandler extends SimpleChannelInboundHandler<DomainDatagramPacket> {
+        @Override
+        protected void channelRead0(ChannelHandlerContext ctx, DomainDatagramPacket packet) {
+            DomainSocketAddress sender = packet.sender();
+            if (sender == null || sender.path().isEmpty()) return;
+            ctx.write(new DomainDatagramPacket(packet.content().retain(), sender));
+        }
+
+        @Override
+        public void channelReadComplete(ChannelHandlerContext ctx) {
+            ctx.flush();
+        }
+
+        @Override
+        public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+            // one client's trouble (its socket gone: ECONNREFUSED) ends nothing: keep serving
+        }
+    }
+
     static final class TcpServer implements Server {
         final Channel listener;
         final ChannelGroup sessions; // every accepted connection, closed with the server
@@ -140,6 +168,7 @@ final class ServeOps {
 
     private final Handles handles;
     private final Net net;
+    UnixOps unix; // the Unix address parsing (set by Adapter)
 
     ServeOps(Handles handles, Net net) {
         this.handles = handles;
@@ -148,49 +177,34 @@ final class ServeOps {
 
     JsonObject start(Args args) throws OpError {
         String kind = args.string("kind");
-        String fam = args.string("family");
-        SocketProtocolFamily family = Net.family(args.family());
-        InetSocketAddress address = socketAddress(args.family(), args.string("host"), args.integer("port", 0));
-        long backlog = args.integer("backlog", DEFAULT_BACKLOG);
         Server server;
-        ChannelFuture bound;
+        String fam;
         switch (kind) {
-            case "tcp": {
-                EchoServerHandler echo = new EchoServerHandler();
-                ChannelGroup sessions = new DefaultChannelGroup(GlobalEventExecutor.INSTANCE);
-                AtomicLong count = new AtomicLong();
-                ServerBootstrap b = new ServerBootstrap()
-                    .group(net.serverGroup)
-                    .channelFactory(() -> net.serverSocketChannel(family))
-                    .option(ChannelOption.SO_BACKLOG, (int) Math.max(0, Math.min(Integer.MAX_VALUE, backlog)))
-                    .childHandler(new ChannelInitializer<Channel>() {
-                        @Override
-                        protected void initChannel(Channel ch) {
-                            count.incrementAndGet();
-                            sessions.add(ch);
-                            ch.pipeline().addLast(echo);
-                        }
-                    });
-                bound = b.bind(address).awaitUninterruptibly();
-                if (!bound.isSuccess()) {
-                    bound.channel().close();
-                    throw errorOf(bound.cause(), "serve.start tcp: bind");
-                }
-                server = new TcpServer(bound.channel(), sessions, count);
+            case "tcp":
+            case "udp": {
+                fam = args.string("family");
+                SocketProtocolFamily family = Net.family(args.family());
+                InetSocketAddress address = socketAddress(args.family(), args.string("host"), args.integer("port", 0));
+                long backlog = args.integer("backlog", DEFAULT_BACKLOG);
+                server = kind.equals("tcp")
+                    ? startStream(() -> net.serverSocketChannel(family), address, backlog)
+                    : startDatagram(() -> net.datagramChannel(family), address, new EchoDatagramHandler(),
+                        DatagramOps.MAX_DATAGRAM);
                 break;
             }
-            case "udp": {
-                Bootstrap b = new Bootstrap()
-                    .group(net.serverGroup)
-                    .channelFactory(() -> net.datagramChannel(family))
-                    .option(ChannelOption.RCVBUF_ALLOCATOR, new FixedRecvByteBufAllocator(DatagramOps.MAX_DATAGRAM))
-                    .handler(new EchoDatagramHandler());
-                bound = b.bind(address).awaitUninterruptibly();
-                if (!bound.isSuccess()) {
-                    bound.channel().close();
-                    throw errorOf(bound.cause(), "serve.start udp: bind");
+            case "unix":
+            case "unixgram": {
+                // (1.4) a pathname or abstract address, never unnamed or autobind
+                fam = "unix";
+                SocketAddress address = unix.parse(args.object("address"), "address", true);
+                long backlog = args.integer("backlog", DEFAULT_BACKLOG);
+                if (kind.equals("unix")) {
+                    server = startStream(net::serverDomainSocketChannel, address, backlog);
+                } else {
+                    if (!net.epoll) throw unsupported("serve.start unixgram: the NIO transport has no Unix datagram channel");
+                    server = startDatagram(EpollDomainDatagramChannel::new, address, new EchoDomainDatagramHandler(),
+                        UnixOps.MAX_UNIX_DATAGRAM);
                 }
-                server = new UdpServer(bound.channel());
                 break;
             }
             default:
@@ -202,12 +216,54 @@ final class ServeOps {
         return o;
     }
 
+    /** Netty's EchoServer: ServerBootstrap, SO_BACKLOG, a ChannelInitializer adding EchoServerHandler. */
+    Server startStream(Supplier<ServerChannel> factory, SocketAddress address, long backlog) throws OpError {
+        EchoServerHandler echo = new EchoServerHandler();
+        ChannelGroup sessions = new DefaultChannelGroup(GlobalEventExecutor.INSTANCE);
+        AtomicLong count = new AtomicLong();
+        ServerBootstrap b = new ServerBootstrap()
+            .group(net.serverGroup)
+            .channelFactory(factory::get)
+            .option(ChannelOption.SO_BACKLOG, (int) Math.max(0, Math.min(Integer.MAX_VALUE, backlog)))
+            .childHandler(new ChannelInitializer<Channel>() {
+                @Override
+                protected void initChannel(Channel ch) {
+                    count.incrementAndGet();
+                    sessions.add(ch);
+                    ch.pipeline().addLast(echo);
+                }
+            });
+        ChannelFuture bound = b.bind(address).awaitUninterruptibly();
+        if (!bound.isSuccess()) {
+            bound.channel().close();
+            throw errorOf(bound.cause(), "serve.start: bind");
+        }
+        return new TcpServer(bound.channel(), sessions, count);
+    }
+
+    /** A datagram echo: Bootstrap, RCVBUF_ALLOCATOR big enough for any datagram, the echo handler. */
+    Server startDatagram(Supplier<Channel> factory, SocketAddress address, ChannelInboundHandlerAdapter echo,
+                         int maxDatagram) throws OpError {
+        Bootstrap b = new Bootstrap()
+            .group(net.serverGroup)
+            .channelFactory(factory::get)
+            .option(ChannelOption.RCVBUF_ALLOCATOR, new FixedRecvByteBufAllocator(maxDatagram))
+            .handler(echo);
+        ChannelFuture bound = b.bind(address).awaitUninterruptibly();
+        if (!bound.isSuccess()) {
+            bound.channel().close();
+            throw errorOf(bound.cause(), "serve.start: bind");
+        }
+        return new UdpServer(bound.channel());
+    }
+
     JsonObject stop(Args args) throws OpError {
         long handle = args.integer("handle");
         Handles.Sock s = handles.get(args);
         if (s.server == null) throw OpError.supplied("EBADF", "handle " + handle + " is not a server");
         handles.remove(handle);
         long sessions = s.server.stop();
+        net.turnAll(); // NIO: the descriptors are closed at the Selector's next select
         JsonObject o = new JsonObject();
         if (sessions >= 0) o.addProperty("sessions", sessions);
         return o;

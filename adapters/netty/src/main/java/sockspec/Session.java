@@ -83,7 +83,9 @@ final class Session {
         try {
             net.serverDomainSocketChannel().unsafe().closeForcibly();
             f.add("unix.stream"); // NioServerDomainSocketChannel needs JDK 16+; epoll always has it
+            f.add("serve.unix"); // the EchoServer pattern on the server domain socket channel
             if (net.epoll) {
+                f.add("serve.unixgram"); // the datagram echo on EpollDomainDatagramChannel
                 f.add("unix.dgram"); // EpollDomainDatagramChannel
                 f.add("unix.peercred"); // EpollDomainSocketChannel.peerCredentials()
                 f.add("unix.abstract"); // DomainSocketAddress("\0name")
@@ -122,6 +124,7 @@ final class Session {
 
     JsonObject reset(Args args) {
         handles.closeAll();
+        net.turnAll(); // NIO: the descriptors are closed at the Selector's next select
         return new JsonObject();
     }
 
@@ -129,6 +132,7 @@ final class Session {
         Handles.Sock s = handles.get(args);
         handles.remove(args.integer("handle"));
         handles.close(s);
+        net.turnAll(); // NIO: the descriptor is closed at the Selector's next select
         return new JsonObject();
     }
 }

@@ -406,6 +406,7 @@ final class StreamOps {
         }
         handles.remove(args.integer("handle"));
         ch.close().awaitUninterruptibly(5, TimeUnit.SECONDS);
+        net.turnAll(); // NIO: the descriptor (and so the RST) goes at the Selector's next select
         return new JsonObject();
     }
 }

@@ -18,9 +18,8 @@ import (
 )
 
 type server struct {
-	ln   net.Listener   // TCP, unix
-	pc   net.PacketConn // UDP, unixgram
-	unix bool           // a Unix-domain server: addresses are Unix ones
+	ln net.Listener   // TCP, unix
+	pc net.PacketConn // UDP, unixgram
 
 	mu       sync.Mutex
 	conns    map[net.Conn]struct{} // open sessions, closed by stop
@@ -166,7 +165,7 @@ func (ad *adapter) opServeStart(a args) (result, error) {
 // serveUnix: the same servers over Unix-domain sockets, net.Listen("unix", name) and
 // net.ListenPacket("unixgram", name); an abstract name is net's "@name".
 func (ad *adapter) serveUnix(a args, kindName string) (result, error) {
-	netw := map[string]string{"unix": "unix", "unixgram": "unixgram"}[kindName]
+	netw := kindName // net's network names are the protocol's kinds
 	laddr, _, err := unixAddrArg(a, "address", netw, true, false)
 	if err != nil {
 		return nil, err
@@ -178,7 +177,7 @@ func (ad *adapter) serveUnix(a args, kindName string) (result, error) {
 	if _, err := a.intArg("backlog", &def); err != nil {
 		return nil, err
 	}
-	sv := &server{conns: map[net.Conn]struct{}{}, unix: true}
+	sv := &server{conns: map[net.Conn]struct{}{}}
 	if kindName == "unix" {
 		sv.ln, err = net.Listen(netw, laddr.Name)
 	} else {

@@ -56,13 +56,26 @@ def check_case(scenario, spec: ScenarioSpec, case: Case, target: Target | Progra
         return _grade_ping(scenario, spec, case, target, seats)
     if spec.isolation:
         return _grade_twin(scenario, spec, case, target, seats, needs)
-    expected = execute(scenario, spec, case.family, case.seat, _reference_seats(seats), _served_echo(spec))
+    expected = _expected(scenario, spec, case, seats)
     if isinstance(target, ProgramTarget):
         actual = _run_program(scenario, spec, case, target, seats)
     else:
         actual = _run_adapter(scenario, spec, case, target, seats,
                               {need for need in needs if not need.startswith("host.")})
     return _verdict(actual, expected, case, spec)
+
+
+# The reference's run of a case is the same whatever the target: run it once per process
+# (behaviour, scenario, family, seat) and grade every target's run against it. Traces are
+# only read once made, so one serves every target's verdict and report.
+_EXPECTED: dict[tuple[str, str, str, str], object] = {}
+
+
+def _expected(scenario, spec: ScenarioSpec, case: Case, seats: tuple[str, ...]):
+    key = (spec.behaviour.id, f"{scenario.__module__}.{scenario.__qualname__}", case.family, case.seat)
+    if key not in _EXPECTED:
+        _EXPECTED[key] = execute(scenario, spec, case.family, case.seat, _reference_seats(seats), _served_echo(spec))
+    return _EXPECTED[key]
 
 
 def _verdict(actual, expected, case: Case, spec: ScenarioSpec) -> Verdict:

@@ -55,6 +55,7 @@ int address_arg(json_t *args, int family, Address *a, Error *e);
 json_t *address_json(const struct sockaddr_storage *ss);
 json_t *name_json(int fd, int peer, Error *e);
 json_t *unix_address_json(const struct sockaddr_storage *ss, socklen_t len); /* unix.c */
+int unix_server_address(json_t *address, Address *a, Error *e);              /* unix.c */
 
 /* ---- wait.c ---------------------------------------------------------------------------- */
 

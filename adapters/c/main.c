@@ -29,10 +29,11 @@ static int can_open(int family, int type, int protocol) {
 
 static json_t *op_hello(json_t *args, Error *e) {
     (void)args, (void)e;
-    json_t *features = json_pack("[s,s,s,s,s,s,s,s,s,s,s,s,s,s,s]", "tcp", "udp", "udp.connect", "ipv4", "ipv6",
+    json_t *features = json_pack("[s,s,s,s,s,s,s,s,s,s,s,s,s,s,s,s,s]", "tcp", "udp", "udp.connect", "ipv4", "ipv6",
                                  "ipv4-mapped", "tcp.socket", "tcp.listener-io", "tcp.bind-connect",
                                  "stream.shutdown.write",
-                                 "stream.shutdown.read", "stream.abort", "nonblocking", "serve.tcp", "serve.udp");
+                                 "stream.shutdown.read", "stream.abort", "nonblocking", "serve.tcp", "serve.udp",
+                                 "serve.unix", "serve.unixgram");
     if (can_open(AF_INET, SOCK_RAW, IPPROTO_ICMP)) json_array_append_new(features, json_string("raw"));
     if (can_open(AF_INET, SOCK_DGRAM, IPPROTO_ICMP)) json_array_append_new(features, json_string("ping-socket"));
     /* Unix-domain sockets (1.4): every kind, Linux's abstract names and autobind, socketpair,

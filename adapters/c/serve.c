@@ -1,7 +1,8 @@
-/* Echo servers (protocol 1.2): serve.start, serve.stop. */
+/* Echo servers (protocol 1.2; Unix-domain kinds 1.4): serve.start, serve.stop. */
 #include "adapter.h"
 
 #include <pthread.h>
+#include <sys/un.h>
 
 /*
  * The classic C server: one thread, poll(2) over non-blocking sockets, a buffer per session
@@ -22,6 +23,7 @@ typedef struct {
 
 struct Server {
     int type;    /* SOCK_STREAM or SOCK_DGRAM */
+    char *socket_file; /* a Unix server's own socket file, unlinked when it stops (unix(7)) */
     int fd;      /* the listener, or the datagram socket */
     int wake[2]; /* self-pipe: serve.stop writes one byte, the thread returns */
     pthread_t thread;
@@ -182,6 +184,8 @@ void server_stop(Server *sv, long *sessions) {
     close(sv->wake[0]);
     close(sv->wake[1]);
     if (sessions) *sessions = sv->accepted;
+    if (sv->socket_file) unlink(sv->socket_file); /* what a careful C server does on its way out */
+    free(sv->socket_file);
     free(sv->sessions);
     free(sv);
 }
@@ -192,14 +196,21 @@ json_t *op_serve_start(json_t *args, Error *e) {
     Address at;
     const char *kind = arg_str(args, "kind", e);
     if (!kind) return NULL;
-    int type = strcmp(kind, "tcp") == 0 ? SOCK_STREAM : strcmp(kind, "udp") == 0 ? SOCK_DGRAM : -1;
-    if (type < 0) return fail(e, "BADREQUEST", "kind is 'tcp' or 'udp'");
-    if (arg_family(args, &family, e) < 0 || arg_int(args, "backlog", 1024, 0, &backlog, e) < 0) return NULL;
-    if (address_arg(args, family, &at, e) < 0) return NULL;
+    int unix_kind = strcmp(kind, "unix") == 0 || strcmp(kind, "unixgram") == 0;
+    int type = strcmp(kind, "tcp") == 0 || strcmp(kind, "unix") == 0 ? SOCK_STREAM
+             : strcmp(kind, "udp") == 0 || strcmp(kind, "unixgram") == 0 ? SOCK_DGRAM : -1;
+    if (type < 0) return fail(e, "BADREQUEST", "kind is 'tcp', 'udp', 'unix' or 'unixgram'");
+    if (arg_int(args, "backlog", 1024, 0, &backlog, e) < 0) return NULL;
+    if (unix_kind) {
+        family = AF_UNIX;
+        if (unix_server_address(json_object_get(args, "address"), &at, e) < 0) return NULL;
+    } else if (arg_family(args, &family, e) < 0 || address_arg(args, family, &at, e) < 0) {
+        return NULL;
+    }
     int fd = socket(family, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (fd < 0) return fail_errno(e, errno, "socket");
     /* What C servers do before bind: a restarted server must not wait out TIME-WAIT. */
-    if (type == SOCK_STREAM && setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on) < 0)
+    if (!unix_kind && type == SOCK_STREAM && setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on) < 0)
         return close(fd), fail_errno(e, errno, "setsockopt SO_REUSEADDR");
     if (bind(fd, (struct sockaddr *)&at.ss, at.len) < 0) {
         int err = errno;
@@ -227,6 +238,8 @@ json_t *op_serve_start(json_t *args, Error *e) {
         close(fd), close(sv->wake[0]), close(sv->wake[1]), free(sv), json_decref(local);
         return fail_errno(e, err, "pthread_create");
     }
+    const struct sockaddr_un *un = (const struct sockaddr_un *)&at.ss;
+    if (unix_kind && un->sun_path[0] != '\0') sv->socket_file = strdup(un->sun_path); /* not abstract */
     long handle = register_socket(fd, family, type);
     table[handle].server = sv;
     return json_pack("{s:I, s:o}", "handle", (json_int_t)handle, "local", local);

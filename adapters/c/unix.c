@@ -47,6 +47,14 @@ static int unix_address(json_t *address, int autobind_ok, Address *a, int *bound
     return 0;
 }
 
+/* A name to bind a server to: a path or an abstract name (serve.start kinds unix, unixgram). */
+int unix_server_address(json_t *address, Address *a, Error *e) {
+    int bound;
+    if (unix_address(address, 0, a, &bound, e) < 0) return -1;
+    if (!bound) return supply(e, "EINVAL", "an echo server needs a name to be reached by"), -1;
+    return 0;
+}
+
 json_t *unix_address_json(const struct sockaddr_storage *ss, socklen_t len) {
     const struct sockaddr_un *un = (const struct sockaddr_un *)ss;
     size_t offset = offsetof(struct sockaddr_un, sun_path);

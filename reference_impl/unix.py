@@ -216,6 +216,8 @@ class UnixOperations:
         sock, data = self._socket(args), args.data()
         raw_address = args.get("address", dict, None)
         address = sockaddr_of(raw_address) if raw_address is not None else None
+        if raw_address is not None and not address:  # unnamed names nobody to send to (docs/protocol.md)
+            raise OpError("EINVAL", "a datagram cannot be sent to an unnamed address")
         handles = args.get("fds", list, [])
         if not all(isinstance(h, int) and not isinstance(h, bool) for h in handles):
             raise BadRequest("fds is a list of handles")

@@ -109,3 +109,14 @@ def test_stdio_adapter_answers_in_order_and_survives_garbage():
     assert [a["id"] for a in answers] == [1, None, 2]
     assert answers[1]["error"]["code"] == "BADREQUEST" and answers[2]["ok"]
     assert result.returncode == 0
+
+
+def test_unix_addresses_that_name_nobody_are_einval(adapter, tmp_path):
+    """docs/protocol.md (1.4): the address of unix.sendto and unix.connect is never unnamed or
+    autobind; both answer EINVAL (not the ENOTCONN of a send with no address at all)."""
+    sock = ok(adapter, "unix.bind", kind="dgram", address={"path": str(tmp_path / "s")})["handle"]
+    data = encode_bytes(b"x")
+    assert code(adapter, "unix.sendto", handle=sock, data=data, address={"unnamed": True}) == "EINVAL"
+    assert code(adapter, "unix.sendto", handle=sock, data=data) == "ENOTCONN"
+    assert code(adapter, "unix.connect", kind="dgram", address={"unnamed": True}) == "EINVAL"
+    assert code(adapter, "unix.connect", kind="dgram", address={"autobind": True}) == "EINVAL"

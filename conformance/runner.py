@@ -184,13 +184,16 @@ def _host_features() -> frozenset[str]:
         features.add("host.netns")
     if privilege.can_drop_privilege():
         features.add("host.setpriv")
+    if privilege.can_change_uid():
+        features.add("host.setuid")
     return frozenset(features)
 
 
 HOST_NEEDS = {"host.setpriv": "setpriv (util-linux) able to drop capabilities",
               "host.netns": "network namespaces of its own (unshare --net, needs CAP_SYS_ADMIN)",
               "host.ss": "the ss command (iproute2)",
-              "host.capture": "packet capture on lo (AF_PACKET, needs CAP_NET_RAW)"}
+              "host.capture": "packet capture on lo (AF_PACKET, needs CAP_NET_RAW)",
+              "host.setuid": "a suite running as root, to start a peer under another uid"}
 
 
 def _reference_seats(seats: tuple[str, ...]) -> dict:

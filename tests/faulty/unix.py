@@ -650,6 +650,14 @@ class PrototypeAsRefused(ReferenceAdapter):
             raise OpError("ECONNREFUSED", "connect: refused") if exc.code == "EPROTOTYPE" else exc from None
 
 
+class PeercredOwnProcess(ReferenceAdapter):
+    """unix.peercred answers the target's own ids, as SO_PEERCRED read on the listener does
+    (the ids recorded at listen()): right only when both ends are the same user."""
+    def op_unix_peercred(self, args):
+        self._socket(args)
+        return {"pid": os.getpid(), "uid": os.getuid(), "gid": os.getgid()}
+
+
 # -- passing descriptors and credentials -------------------------------------------------------
 
 class NoRightsReceived(ReferenceAdapter):
@@ -905,6 +913,7 @@ PROOFS = {
         "a connect once one was accepted": RemembersFullBacklog,
     },
     "UNIX-STREAM-008": {"the peer credentials the target's end reports": PeercredPidZero},
+    "UNIX-STREAM-017": {"the peer credentials the target's end reports": PeercredOwnProcess},
     "UNIX-STREAM-009": {"the peer's send after the read side was shut down": ShutdownReadIgnored},
     "UNIX-STREAM-010": {"three receives, one record each": UnixRecvfromDropsFirstByte},
     "UNIX-STREAM-011": {

@@ -3,9 +3,12 @@ credentials, and socketpair of each kind."""
 
 from __future__ import annotations
 
+import os
+
 from conformance.scenario import behaviour
 from conformance.scenarios.common import delivered, payload, receive_outcome, received
 from fixtures.endpoint import QUIET_WINDOW
+from fixtures.privilege import peer_with_dropped_uid
 
 from .steps import FAMILIES, datagram, outcome_of, record_outcome, stream_connection
 
@@ -106,6 +109,20 @@ def test_peer_credentials_name_the_peer_process(run):
     run.check("the peer credentials the target's end reports",
               named_ids(outcome_of(me.unix_peercred, mine), {"the peer process's pid, uid and gid": other.process_ids()}),
               equals="the peer process's pid, uid and gid")
+
+
+@behaviour("UNIX-STREAM-017", seats=("server",), families=FAMILIES)
+def test_peer_credentials_of_a_peer_that_gave_up_root(run):
+    path = run.unix_path("s")
+    listener = run.server.unix_listen("stream", path)
+    os.chmod(run.unix_dir, 0o711)  # nobody may reach the socket file, and connect to it
+    os.chmod(path.path, 0o777)
+    with peer_with_dropped_uid(path.path) as peer:
+        accepted = run.server.unix_accept(listener)
+        expected = f"the peer's own pid, uid {peer.uid} and gid {peer.gid}"
+        run.check("the peer credentials the target's end reports",
+                  named_ids(outcome_of(run.server.unix_peercred, accepted), {expected: (peer.pid, peer.uid, peer.gid)}),
+                  equals=expected)
 
 
 @behaviour("UNIX-STREAM-009", seats=("server", "client"), families=FAMILIES)

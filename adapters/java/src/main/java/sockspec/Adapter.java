@@ -1,5 +1,5 @@
 /*
- * sockspec Java adapter: the wire protocol v1.4 (docs/protocol.md) over java.nio.channels.
+ * sockspec Java adapter: the wire protocol v1.5 (docs/protocol.md) over java.nio.channels.
  *
  * Reads one JSON request per line on stdin, performs it with ServerSocketChannel,
  * SocketChannel or DatagramChannel, and writes one JSON response per line on stdout.
@@ -56,10 +56,12 @@ public final class Adapter {
             case "stream.abort": return stream.abort(args);
             case "udp.bind": return datagram.bind(args);
             case "udp.connect": return datagram.connect(args);
+            case "udp.disconnect": return datagram.disconnect(args);
             case "udp.sendto": return datagram.sendto(args);
             case "udp.recvfrom": return datagram.recvfrom(args);
             case "addr.local": return Addresses.opLocal(handles, args);
             case "addr.peer": return Addresses.opPeer(handles, args);
+            case "wait": return Waits.opWait(handles, args);
             case "opt.set": return Options.opSet(handles, args);
             case "opt.get": return Options.opGet(handles, args);
             case "serve.start": return serve.start(args);

@@ -66,6 +66,32 @@ final class Args {
         return v.getAsJsonObject();
     }
 
+    /** A boolean flag (protocol 1.5): absent or null is false. */
+    boolean flag(String name) throws OpError {
+        JsonElement v = value(name);
+        if (v == null) return false;
+        if (!v.isJsonPrimitive() || !v.getAsJsonPrimitive().isBoolean())
+            throw bad("argument '" + name + "' must be a bool");
+        return v.getAsBoolean();
+    }
+
+    /**
+     * The 1.5 flags java.nio has no counterpart for (peek, waitall, trunc, oob, blocking):
+     * never declared, so UNSUPPORTED when set. dontwait is the one it has (every channel
+     * here is non-blocking): the caller reads it with {@link #flag}.
+     */
+    void refuseFlags(String op, String... names) throws OpError {
+        for (String n : names) {
+            if (flag(n)) throw OpError.unsupported(op + ": java.nio.channels has no '" + n + "' (README.md)");
+        }
+    }
+
+    /** timeout, or 0 with dontwait (MSG_DONTWAIT: one attempt on the non-blocking channel). */
+    double timeoutOrDontwait() throws OpError {
+        double t = timeout();
+        return flag("dontwait") ? 0 : t;
+    }
+
     double timeout() throws OpError {
         JsonElement v = value("timeout");
         if (v == null) return DEFAULT_TIMEOUT;

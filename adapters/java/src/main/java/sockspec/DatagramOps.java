@@ -79,12 +79,24 @@ final class DatagramOps {
         }
     }
 
+    /** 1.5 udp.disconnect: DatagramChannel.disconnect() (connect to AF_UNSPEC underneath). */
+    JsonObject disconnect(Args args) throws OpError {
+        Handles.Sock s = handles.get(args);
+        DatagramChannel ch = datagram(s, "udp.disconnect");
+        try {
+            ch.disconnect();
+            return new JsonObject();
+        } catch (IOException | RuntimeException e) {
+            throw errorOf(e, "disconnect");
+        }
+    }
+
     JsonObject sendto(Args args) throws OpError {
         Handles.Sock s = handles.get(args);
         byte[] data = args.data();
         InetSocketAddress target = null;
         if (args.has("host")) target = socketAddress(s.family, args.string("host"), args.integer("port"));
-        double timeout = args.timeout();
+        double timeout = args.timeoutOrDontwait();
         DatagramChannel ch = datagram(s, "udp.sendto");
         ByteBuffer buf = ByteBuffer.wrap(data);
         long deadline = deadline(timeout);
@@ -108,7 +120,8 @@ final class DatagramOps {
         Handles.Sock s = handles.get(args);
         long max = args.integer("max");
         if (max < 1) throw bad("max must be >= 1");
-        double timeout = args.timeout();
+        args.refuseFlags("udp.recvfrom", "peek", "trunc", "blocking");
+        double timeout = args.timeoutOrDontwait();
         DatagramChannel ch = datagram(s, "udp.recvfrom");
         // DatagramChannel.receive silently drops what does not fit: receive into one byte
         // more than max to know whether the datagram was longer (truncated), then cut.

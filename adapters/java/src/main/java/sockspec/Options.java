@@ -32,6 +32,13 @@ final class Options {
         OPTIONS.put("rcvbuf", StandardSocketOptions.SO_RCVBUF);
         OPTIONS.put("sndbuf", StandardSocketOptions.SO_SNDBUF);
         OPTIONS.put("broadcast", StandardSocketOptions.SO_BROADCAST);
+        // 1.5
+        OPTIONS.put("keepidle", jdk.net.ExtendedSocketOptions.TCP_KEEPIDLE);
+        OPTIONS.put("keepintvl", jdk.net.ExtendedSocketOptions.TCP_KEEPINTERVAL);
+        OPTIONS.put("keepcnt", jdk.net.ExtendedSocketOptions.TCP_KEEPCOUNT);
+        OPTIONS.put("tos", StandardSocketOptions.IP_TOS); // the JDK sets IPV6_TCLASS on an IPv6 socket
+        // rcvtimeo, sndtimeo, user_timeout, cork, oobinline, type, acceptconn, error: no
+        // counterpart in StandardSocketOptions or jdk.net (README.md)
         // "v6only" and "ttl" have no StandardSocketOptions (nor jdk.net) counterpart: UNSUPPORTED
     }
 

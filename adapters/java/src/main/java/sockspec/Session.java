@@ -15,7 +15,7 @@ import java.util.List;
 
 /** hello (protocol version and the features this JDK can do), reset and close. */
 final class Session {
-    static final String PROTOCOL_VERSION = "1.4";
+    static final String PROTOCOL_VERSION = "1.5";
 
     private final Handles handles;
     private List<String> features;
@@ -31,7 +31,20 @@ final class Session {
             "tcp", "udp", "udp.connect", "ipv4", "tcp.socket", "tcp.bind-connect",
             "stream.shutdown", "stream.shutdown.write", "stream.shutdown.read", "stream.abort",
             "nonblocking", "serve.tcp", "serve.udp", "opt.reuseaddr", "opt.nodelay", "opt.keepalive", "opt.linger",
-            "opt.rcvbuf", "opt.sndbuf", "opt.broadcast"));
+            "opt.rcvbuf", "opt.sndbuf", "opt.broadcast",
+            // 1.5: Selector readiness, a non-blocking connect finished with finishConnect,
+            // connect on an existing SocketChannel, DatagramChannel.disconnect, and the one
+            // flag a non-blocking channel has (dontwait: one attempt); README.md says why not the rest
+            "wait", "tcp.pending", "tcp.connect-handle", "udp.disconnect", "flag.dontwait"));
+        // jdk.net.ExtendedSocketOptions TCP_KEEPIDLE/KEEPINTERVAL/KEEPCOUNT (JDK 11+, Linux and
+        // macOS) and StandardSocketOptions.IP_TOS: listed where this JDK's SocketChannel takes them
+        try (SocketChannel probe = SocketChannel.open(StandardProtocolFamily.INET)) {
+            for (String name : new String[] {"keepidle", "keepintvl", "keepcnt", "tos"}) {
+                if (probe.supportedOptions().contains(Options.OPTIONS.get(name))) f.add("opt." + name);
+            }
+        } catch (IOException | RuntimeException e) {
+            // none of them then
+        }
         // Unix-domain stream channels (JDK 16+, UnixOps); nothing else of protocol 1.4's Unix
         // features exists in java.nio (UnixOps says why)
         try (SocketChannel probe = SocketChannel.open(StandardProtocolFamily.UNIX)) {

@@ -85,6 +85,7 @@ final class StreamOps {
         StandardProtocolFamily family = args.family();
         InetSocketAddress remote = socketAddress(family, args.string("host"), args.integer("port"));
         double timeout = args.timeout();
+        boolean pending = args.flag("pending"); // 1.5 tcp.pending
         JsonObject bindArg = args.object("bind");
         InetSocketAddress local = null;
         if (bindArg != null) {
@@ -93,15 +94,28 @@ final class StreamOps {
         }
         JsonObject options = args.object("options");
         long deadline = deadline(timeout);
+        // 1.5 tcp.connect-handle: SocketChannel.connect on the existing channel; a failure
+        // leaves the handle as it is (the JDK itself closes a channel whose connect failed)
+        Handles.Sock existing = args.has("handle") ? handles.get(args) : null;
         SocketChannel ch;
-        try {
-            ch = SocketChannel.open(family);
-        } catch (IOException | RuntimeException e) {
-            throw errorOf(e, "SocketChannel.open");
+        if (existing != null) {
+            if (existing.server != null)
+                throw unsupported("tcp.connect: this handle is an echo server (serve.start)");
+            if (!(existing.channel instanceof SocketChannel))
+                // a ServerSocketChannel has no connect method at all: nothing reaches the kernel
+                throw OpError.supplied("EOPNOTSUPP", "tcp.connect: java.nio's "
+                    + existing.channel.getClass().getSuperclass().getSimpleName() + " has no connect");
+            ch = (SocketChannel) existing.channel;
+        } else {
+            try {
+                ch = SocketChannel.open(family);
+            } catch (IOException | RuntimeException e) {
+                throw errorOf(e, "SocketChannel.open");
+            }
         }
         String step = "configure";
         try {
-            ch.configureBlocking(false);
+            if (existing == null) ch.configureBlocking(false);
             applyOptions(ch, options);
             if (local != null) {
                 step = "bind";
@@ -109,6 +123,26 @@ final class StreamOps {
             }
             step = "connect";
             boolean done = ch.connect(remote);
+            if (!done && pending) { // connect() answered false: the connect is under way
+                JsonObject o = new JsonObject();
+                java.net.SocketAddress bound = ch.getLocalAddress();
+                if (bound != null) o.add("local", address(bound));
+                else {
+                    // the JDK learns the local address only when finishConnect completes
+                    // (SocketChannelImpl.endConnect): until then getLocalAddress() is null,
+                    // answered as the family's any address, port 0, like an unbound channel
+                    JsonObject any = new JsonObject();
+                    any.addProperty("host", family == StandardProtocolFamily.INET ? "0.0.0.0" : "::");
+                    any.addProperty("port", 0);
+                    o.add("local", any);
+                    com.google.gson.JsonArray emulated = new com.google.gson.JsonArray();
+                    emulated.add("local");
+                    o.add("emulated", emulated);
+                }
+                o.addProperty("pending", true);
+                o.addProperty("handle", existing != null ? args.integer("handle") : handles.register(ch, family));
+                return o;
+            }
             while (!done) {
                 if (timeout == 0) // connect() answered false: pending, no errno
                     throw OpError.supplied("EINPROGRESS", "connect: in progress (SocketChannel.connect returned false)");
@@ -117,10 +151,11 @@ final class StreamOps {
                 done = ch.finishConnect();
             }
             JsonObject o = endpoints(ch, ch.getRemoteAddress());
-            o.addProperty("handle", handles.register(ch, family));
+            if (pending) o.addProperty("pending", false);
+            o.addProperty("handle", existing != null ? args.integer("handle") : handles.register(ch, family));
             return o;
         } catch (IOException | RuntimeException | OpError e) {
-            closeQuietly(ch);
+            if (existing == null) closeQuietly(ch);
             throw errorOf(e, step);
         }
     }
@@ -163,10 +198,22 @@ final class StreamOps {
             + " has no such operation");
     }
 
+    /**
+     * A connect started with pending: true is finished the java.nio way before I/O: finishConnect
+     * (after OP_CONNECT); until it answers true the channel is not connected for the JDK.
+     */
+    static void finishPending(SocketChannel ch, double timeout, long deadline) throws IOException, OpError {
+        while (ch.isConnectionPending() && !ch.finishConnect()) {
+            if (timeout == 0 || !await(ch, SelectionKey.OP_CONNECT, deadline))
+                throw wouldBlock(timeout, "finishConnect");
+        }
+    }
+
     JsonObject send(Args args) throws OpError {
         Handles.Sock s = handles.get(args);
         byte[] data = args.data();
-        double timeout = args.timeout();
+        args.refuseFlags("stream.send", "oob", "blocking");
+        double timeout = args.timeoutOrDontwait();
         SocketChannel ch = stream(s, "stream.send");
         JsonObject o = new JsonObject();
         if (data.length == 0) {
@@ -176,6 +223,7 @@ final class StreamOps {
         ByteBuffer buf = ByteBuffer.wrap(data);
         long deadline = deadline(timeout);
         try {
+            finishPending(ch, timeout, deadline);
             while (true) {
                 int n = ch.write(buf); // one write(2): what fits now, without waiting again
                 if (n > 0) {
@@ -184,7 +232,7 @@ final class StreamOps {
                 }
                 if (timeout == 0 || !await(ch, SelectionKey.OP_WRITE, deadline)) throw wouldBlock(timeout, "write");
             }
-        } catch (IOException | RuntimeException e) {
+        } catch (IOException | RuntimeException | OpError e) {
             throw errorOf(e, "write");
         }
     }
@@ -193,11 +241,13 @@ final class StreamOps {
         Handles.Sock s = handles.get(args);
         long max = args.integer("max");
         if (max < 1) throw bad("max must be >= 1");
-        double timeout = args.timeout();
+        args.refuseFlags("stream.recv", "peek", "waitall", "oob", "blocking");
+        double timeout = args.timeoutOrDontwait();
         SocketChannel ch = stream(s, "stream.recv");
         ByteBuffer buf = ByteBuffer.allocate((int) Math.min(max, MAX_STREAM_READ));
         long deadline = deadline(timeout);
         try {
+            finishPending(ch, timeout, deadline);
             while (true) {
                 int n = ch.read(buf);
                 if (n != 0) {
@@ -209,7 +259,7 @@ final class StreamOps {
                 }
                 if (timeout == 0 || !await(ch, SelectionKey.OP_READ, deadline)) throw wouldBlock(timeout, "read");
             }
-        } catch (IOException | RuntimeException e) {
+        } catch (IOException | RuntimeException | OpError e) {
             throw errorOf(e, "read");
         }
     }

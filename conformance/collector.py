@@ -17,6 +17,17 @@ def grade_of(report: pytest.TestReport) -> dict | None:
     return None
 
 
+def family_of(spec) -> str | None:
+    """The language a target's library belongs to (its manifest's ``family``; the reference is
+    Python's socket module), so the report can set a library beside its neighbours."""
+    if spec.kind == "reference":
+        return "Python"
+    if spec.kind == "builtin":
+        from fixtures.builtin_adapters import manifest
+        return manifest(spec.value).family or None
+    return None
+
+
 class ResultCollector:
     """Collects graded cases as reports arrive (on the xdist controller too: a report's
     user_properties travel with it) and writes the reports at the end of the session."""
@@ -43,7 +54,7 @@ class ResultCollector:
             adapters = {r["adapter"] for r in own if r.get("adapter")}
             versions = {r["version"] for r in own if r.get("version")}
             targets[label] = {"spec": target.spec.text, "adapter": ", ".join(sorted(adapters)) or None,
-                              "version": ", ".join(sorted(versions)) or None}
+                              "version": ", ".join(sorted(versions)) or None, "family": family_of(target.spec)}
         alluredir = getattr(self.config.option, "allure_report_dir", None)
         if alluredir:
             from reports import allure_meta

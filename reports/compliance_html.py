@@ -42,6 +42,7 @@ def render(summary: dict) -> str:
         _gate_section(summary.get("gate")),
         _targets_table(summary, targets),
         _shares_table(summary, targets),
+        _families_section(summary, targets),
         _coverage_section(summary, targets),
     ]
     area = None
@@ -132,6 +133,44 @@ def _shares_table(summary: dict, targets: list[str]) -> str:
     rows.append("</table><p class=rule>Passed (allowed divergences included) of applicable behaviours, i.e. those "
                 "with at least one case that ran; MUST behaviours counted again on their own.</p>")
     return "\n".join(rows)
+
+
+def families(summary: dict, targets: list[str]) -> dict[str, list[str]]:
+    """Targets grouped by the language their library belongs to (two or more to a family)."""
+    grouped: dict[str, list[str]] = defaultdict(list)
+    for label in targets:
+        family = summary["targets"][label].get("family")
+        if family:
+            grouped[family].append(label)
+    return {family: members for family, members in sorted(grouped.items()) if len(members) > 1}
+
+
+def _families_section(summary: dict, targets: list[str]) -> str:
+    """Per library family (Rust: std vs tokio; Java: NIO vs Netty; Python: reference, asyncio,
+    uvloop, trio; C: POSIX vs libuv), the behaviours where the neighbours' verdicts differ."""
+    grouped = families(summary, targets)
+    if not grouped:
+        return ""
+    parts = ["<h2 id=families>Libraries beside their neighbours</h2><p class=rule>For each language with "
+             "several targets, the behaviours where their verdicts differ: where a library departs from "
+             "the others built on the same runtime. Behaviours they all pass, or all fail, are left out.</p>"]
+    for family, members in grouped.items():
+        differing = [b for b in summary["behaviours"]
+                     if len({summary["matrix"][b["id"]].get(m, "not-run") for m in members}) > 1]
+        parts.append(f"<h3>{_e(family)}: {', '.join(_e(m) for m in members)} — {len(differing)} behaviour(s) "
+                     "differ</h3>")
+        if not differing:
+            continue
+        parts.append(f"<table class=family data-family='{_e(family)}'><tr><th>behaviour</th>"
+                     + "".join(f"<th>{_e(m)}</th>" for m in members) + "</tr>")
+        for behaviour in differing:
+            verdicts = summary["matrix"][behaviour["id"]]
+            parts.append(f"<tr><td><a href='#{_e(behaviour['id'])}'>{_e(behaviour['id'])}</a> "
+                         f"{_e(behaviour['title'])}</td>"
+                         + "".join(f"<td class='grade {verdicts.get(m, 'not-run')}' data-target='{_e(m)}'>"
+                                   f"{_LABEL[verdicts.get(m, 'not-run')]}</td>" for m in members) + "</tr>")
+        parts.append("</table>")
+    return "\n".join(parts)
 
 
 def _coverage_section(summary: dict, targets: list[str]) -> str:

@@ -58,3 +58,27 @@ def test_the_html_shows_coverage_emulation_and_the_traces_of_passes():
     assert "pass (emulated by the adapter)" in html
     assert "<details class=trace><summary>traces</summary>" in html and "udp.recvfrom → ok" in html
     assert "serve.udp" in html.split("id=coverage", 1)[1].split("</table>", 1)[0]
+
+
+def test_a_library_is_shown_beside_its_neighbours():
+    """Targets of one family (the language their library belongs to) get a table of the
+    behaviours where their verdicts differ; a family of one, and shared verdicts, are left out."""
+    targets = {"rust": {"spec": "rust", "family": "Rust"}, "tokio": {"spec": "tokio", "family": "Rust"},
+               "go": {"spec": "go", "family": "Go"}}
+    results = [result("TCP-STREAM-001", "rust", "pass"), result("TCP-STREAM-001", "tokio", "pass"),
+               result("TCP-STREAM-002", "rust", "pass"), result("TCP-STREAM-002", "tokio", "fail"),
+               result("TCP-STREAM-002", "go", "fail")]
+    data = summary.build(results, targets)
+    assert compliance_html.families(data, list(targets)) == {"Rust": ["rust", "tokio"]}
+    html = compliance_html.render(data)
+    section = html[html.index("id=families"):html.index("id=coverage")]
+    assert "Rust: rust, tokio — 1 behaviour(s) differ" in section and "Go" not in section
+    assert "TCP-STREAM-002" in section and "TCP-STREAM-001" not in section
+    assert "<td class='grade fail' data-target='tokio'>FAIL</td>" in section
+
+
+def test_the_family_comes_from_the_shipped_manifest():
+    from conformance.collector import family_of
+    from fixtures.target_spec import parse_target
+    assert family_of(parse_target("tokio")) == "Rust" and family_of(parse_target("netty-epoll")) == "Java"
+    assert family_of(parse_target("reference")) == "Python" and family_of(parse_target("cmd:./x")) is None

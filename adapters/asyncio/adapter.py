@@ -1,4 +1,4 @@
-"""The asyncio adapter: protocol 1.4 over Python's asyncio streams and datagram transports.
+"""The asyncio adapter: protocol 1.5 over Python's asyncio streams and datagram transports.
 
 In-process (``--target asyncio``): the suite calls ``handle(request)`` on its own thread; every
 operation runs as a coroutine on an event loop of this adapter's own thread, the way an
@@ -100,6 +100,7 @@ class AsyncioAdapter(UnixOperations):
             if name is None:  # tcp.socket, raw.*: asyncio has none
                 raise OpError(UNSUPPORTED, f"asyncio has no way to do {request['op']!r}")
             args = Args(request.get("args"))
+            _refuse_undeclared_flags(request["op"], args)
             return {"id": request_id, "ok": True, "result": await getattr(self, name)(args)}
         except OpError as exc:
             return error_response(request_id, exc.code, exc.message, exc.supplied)
@@ -351,9 +352,14 @@ class AsyncioAdapter(UnixOperations):
         if isinstance(item, OSError):
             raise from_oserror(item, "recvfrom (reported by error_received)")
         data, sender = item
-        # datagram_received hands over each datagram whole: the adapter cuts it to max
-        return {"data": encode_bytes(data[:size]), "peer": address_of(sender), "truncated": len(data) > size,
-                "emulated": ["truncated"]}
+        # datagram_received hands over each datagram whole: the adapter cuts it to max, and
+        # with trunc (1.5) reports its whole length, which asyncio gave it (flag.trunc)
+        result = {"data": encode_bytes(data[:size]), "peer": address_of(sender), "truncated": len(data) > size,
+                  "emulated": ["truncated"]}
+        if args.get("trunc", bool, False):
+            result["length"] = len(data)
+            result["emulated"] = ["length", "truncated"]
+        return result
 
     # -- addresses and options ------------------------------------------------------------------
 
@@ -377,7 +383,7 @@ class AsyncioAdapter(UnixOperations):
 
     async def op_opt_set(self, args: Args) -> dict:
         sock = socket_of(self._get(args, (Listener, Stream, Datagram)))
-        name, value = args.get("name", str), args.get("value", (bool, int, type(None)))
+        name, value = args.get("name", str), args.get("value", (bool, int, float, str, type(None)))
         with _closed_by_the_loop("setsockopt"):
             set_option(sock, name, value)
         return {}
@@ -401,6 +407,21 @@ def _closed_by_the_loop(context: str):
 
 _OPERATIONS = operation_table(AsyncioAdapter)
 
+# The flags of protocol 1.5 (§6 "Flags and blocking calls") asyncio's streams and datagram
+# endpoints have no way to pass: peek, waitall, dontwait and oob are recv(2)/send(2) flags,
+# and asyncio reads and writes the socket itself (a StreamReader, a DatagramProtocol); blocking
+# calls are not asyncio's model at all. Only trunc is honoured (udp.recvfrom, flag.trunc).
+_UNDECLARED_FLAGS = ("peek", "waitall", "dontwait", "oob", "blocking")
+
+
+def _refuse_undeclared_flags(op: str, args: Args) -> None:
+    if op not in ("stream.recv", "stream.send", "udp.recvfrom", "udp.sendto"):
+        return
+    for flag in _UNDECLARED_FLAGS:
+        if args.get(flag, bool, False):
+            raise OpError(UNSUPPORTED, f"asyncio's {'streams' if op.startswith('stream') else 'datagram endpoints'} "
+                                       f"take no {flag} flag (flag.{flag} not declared)")
+
 
 # -- features -------------------------------------------------------------------------------
 
@@ -408,9 +429,14 @@ def _features(unix: list[str]) -> list[str]:
     # Not declared: tcp.socket (no unconnected stream socket in asyncio), stream.shutdown.read
     # (write_eof only), udp.connect (an endpoint takes its remote address only when created),
     # raw, ping-socket; of the Unix features (1.4, unix.py) unix.seqpacket, unix.autobind,
-    # unix.peercred, unix.rights, unix.credentials.
+    # unix.peercred, unix.rights, unix.credentials. Of protocol 1.5 (README "Protocol 1.5"):
+    # the options (OPTION_NAMES includes options15.NAMES) and flag.trunc only; not wait,
+    # wait.rdhangup (a transport owns its socket's readiness), tcp.pending, tcp.connect-handle
+    # (open_connection makes and connects its own socket, and waits), udp.disconnect,
+    # udp.reconnect (no udp.connect), blocking, flag.peek, flag.waitall, flag.dontwait, flag.oob.
     features = ["tcp", "udp", "ipv4", "tcp.bind-connect", "stream.shutdown.write", "stream.abort", "nonblocking",
-                "serve.tcp", "serve.udp", *unix, *(f"opt.{name}" for name in OPTION_NAMES if name != "v6only")]
+                "serve.tcp", "serve.udp", *unix, *(f"opt.{name}" for name in OPTION_NAMES if name != "v6only"),
+                "flag.trunc"]
     if ipv6_loopback_usable():
         features += ["ipv6", "ipv4-mapped", "opt.v6only"]
     return sorted(features)

@@ -15,6 +15,7 @@ import socket
 import struct
 from typing import Any
 
+from . import options15
 from .errors import OpError, from_oserror
 from .wire import UNSUPPORTED, BadRequest
 
@@ -33,7 +34,7 @@ _INT = {
 }
 _LINGER = struct.Struct("ii")
 
-NAMES = (*_BOOL, *_INT, "ttl", "linger")
+NAMES = (*_BOOL, *_INT, "ttl", "linger", *options15.NAMES)
 
 
 def _ttl(sock: Any) -> tuple[int, int]:
@@ -50,6 +51,8 @@ def _integer(name: str, value: Any) -> int:
 
 def set_option(sock: Any, name: str, value: Any) -> None:
     """setsockopt on a socket.socket or a TransportSocket."""
+    if name in options15.NAMES:
+        return options15.set_option(sock, name, value)
     if name in _BOOL:
         if not isinstance(value, bool):
             raise BadRequest(f"option {name!r} takes a bool")
@@ -70,6 +73,8 @@ def set_option(sock: Any, name: str, value: Any) -> None:
 
 def get_option(sock: Any, name: str) -> Any:
     """getsockopt, the value as the system reports it."""
+    if name in options15.NAMES:
+        return options15.get_option(sock, name)
     try:
         if name in _BOOL:
             return bool(sock.getsockopt(*_BOOL[name]))

@@ -31,6 +31,7 @@ const ops = Object.assign(
   require('./lib/options').ops,
   require('./lib/serve').ops,
   require('./lib/unix').ops,
+  require('./lib/readiness').ops,
 );
 
 async function handle(line) {

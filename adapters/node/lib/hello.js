@@ -4,7 +4,7 @@
 
 const os = require('os');
 
-const PROTOCOL = '1.4';
+const PROTOCOL = '1.5';
 
 function ipv6Loopback() {
   for (const addrs of Object.values(os.networkInterfaces())) {
@@ -21,6 +21,10 @@ function ipv6Loopback() {
 const FEATURES = [
   'tcp', 'udp', 'udp.connect', 'ipv4', 'tcp.bind-connect', 'stream.shutdown.write', 'stream.abort', 'nonblocking',
   'serve.tcp', 'serve.udp',
+  // 1.5 (lib/readiness.js): wait answered from Node's events, dgram's socket.disconnect().
+  // Not declared (README.md): wait.rdhangup, tcp.pending, tcp.connect-handle, udp.reconnect,
+  // blocking, the flags, and every 1.5 option.
+  'wait', 'udp.disconnect',
 ];
 if (ipv6Loopback()) FEATURES.push('ipv6', 'ipv4-mapped');
 // Unix-domain sockets (1.4, lib/unix.js): net over a path; Linux abstract names as "\0name".

@@ -9,7 +9,7 @@ import (
 	"golang.org/x/net/icmp"
 )
 
-const protocolVersion = "1.4"
+const protocolVersion = "1.5"
 
 func canListen(netw, addr string) bool {
 	c, err := net.ListenPacket(netw, addr)
@@ -36,7 +36,14 @@ func helloResult() map[string]any {
 		"opt.rcvbuf", "opt.sndbuf", "opt.broadcast", "opt.ttl",
 		// Unix-domain sockets (1.4): see unix.go and the README for what net cannot do.
 		"unix.stream", "unix.dgram", "unix.seqpacket", "unix.abstract", "unix.autobind",
-		"unix.socketpair", "unix.peercred", "unix.rights", "unix.credentials"}
+		"unix.socketpair", "unix.peercred", "unix.rights", "unix.credentials",
+		// 1.5: flags through RawConn.Read/Write (flags.go), options through RawConn.Control
+		// (options15.go); no wait, tcp.pending, tcp.connect-handle, udp.disconnect,
+		// udp.reconnect or blocking: see the README.
+		"flag.peek", "flag.waitall", "flag.dontwait", "flag.trunc", "flag.oob",
+		"opt.rcvtimeo", "opt.sndtimeo", "opt.keepidle", "opt.keepintvl", "opt.keepcnt",
+		"opt.user_timeout", "opt.cork", "opt.tos", "opt.oobinline", "opt.type", "opt.acceptconn",
+		"opt.error"}
 	ipv6 := false
 	if l, err := net.Listen("tcp6", "[::1]:0"); err == nil {
 		l.Close()

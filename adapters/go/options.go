@@ -51,6 +51,9 @@ var intOptions = map[string]bool{"rcvbuf": true, "sndbuf": true, "ttl": true}
 // optionValue checks an option's name and value type: UNSUPPORTED or BADREQUEST.
 func optionValue(name string, raw json.RawMessage) (any, error) {
 	s := string(raw)
+	if v, ok, err := option15Value(name, raw); ok {
+		return v, err
+	}
 	switch {
 	case boolOptions[name]:
 		if s != "true" && s != "false" {
@@ -189,7 +192,7 @@ func (ad *adapter) opOptGet(a args) (result, error) {
 	if err != nil {
 		return nil, err
 	}
-	if !boolOptions[name] && !intOptions[name] && name != "linger" {
+	if !boolOptions[name] && !intOptions[name] && name != "linger" && !isOption15(name) {
 		return nil, fail("UNSUPPORTED", "unknown option %q", name)
 	}
 	v, err := s.getOption(name)

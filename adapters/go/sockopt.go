@@ -39,6 +39,9 @@ func levelOf(name string, fam int) (int, int) {
 // setRaw sets an option on a socket net has not wrapped yet (inside Control) or for which
 // net has no method.
 func setRaw(fd int, fam int, o option) error {
+	if isOption15(o.name) {
+		return setRaw15(fd, fam, o)
+	}
 	if o.name == "linger" {
 		l := &unix.Linger{}
 		if n, ok := o.value.(int64); ok {
@@ -60,6 +63,9 @@ func setRaw(fd int, fam int, o option) error {
 }
 
 func getRaw(fd int, fam int, name string) (any, error) {
+	if isOption15(name) {
+		return getRaw15(fd, fam, name)
+	}
 	if name == "linger" {
 		l, err := unix.GetsockoptLinger(fd, unix.SOL_SOCKET, unix.SO_LINGER)
 		if err != nil {

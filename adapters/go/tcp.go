@@ -136,8 +136,15 @@ func (ad *adapter) opStreamSend(a args) (result, error) {
 	if err != nil {
 		return nil, err
 	}
+	f, err := a.flags("dontwait", "oob")
+	if err != nil {
+		return nil, err
+	}
 	if len(data) == 0 {
 		return result{"sent": 0}, nil
+	}
+	if any2(f) {
+		return ad.streamSendFlags(c, data, timeout, f)
 	}
 	if err := c.SetWriteDeadline(deadline(timeout)); err != nil {
 		return nil, translate(err, "send", timeout)
@@ -165,6 +172,13 @@ func (ad *adapter) opStreamRecv(a args) (result, error) {
 	timeout, err := a.timeout()
 	if err != nil {
 		return nil, err
+	}
+	f, err := a.flags("peek", "waitall", "dontwait", "oob")
+	if err != nil {
+		return nil, err
+	}
+	if any2(f) {
+		return ad.streamRecvFlags(c, size, timeout, f)
 	}
 	if err := c.SetReadDeadline(deadline(timeout)); err != nil {
 		return nil, translate(err, "recv", timeout)

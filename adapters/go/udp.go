@@ -89,6 +89,13 @@ func (ad *adapter) opUDPSendto(a args) (result, error) {
 		}
 		to = &net.UDPAddr{IP: ip, Port: port}
 	}
+	f, err := a.flags("dontwait")
+	if err != nil {
+		return nil, err
+	}
+	if f["dontwait"] {
+		return ad.udpSendDontwait(s, data, to, timeout)
+	}
 	if err := s.uc.SetWriteDeadline(deadline(timeout)); err != nil {
 		return nil, translate(err, "sendto", timeout)
 	}
@@ -122,6 +129,13 @@ func (ad *adapter) opUDPRecvfrom(a args) (result, error) {
 	timeout, err := a.timeout()
 	if err != nil {
 		return nil, err
+	}
+	f, err := a.flags("peek", "dontwait", "trunc")
+	if err != nil {
+		return nil, err
+	}
+	if any2(f) {
+		return ad.udpRecvFlags(s, size, timeout, f)
 	}
 	if err := s.uc.SetReadDeadline(deadline(timeout)); err != nil {
 		return nil, translate(err, "recvfrom", timeout)

@@ -8,7 +8,7 @@ use crate::sockets::{Entry, Kind};
 use serde_json::{json, Map, Value};
 use std::collections::HashMap;
 
-const PROTOCOL_VERSION: &str = "1.4";
+const PROTOCOL_VERSION: &str = "1.5";
 
 pub(crate) struct Adapter {
     pub(crate) sockets: HashMap<i64, Entry>,
@@ -86,6 +86,7 @@ impl Adapter {
             "unix.recvfrom" => self.op_unix_recvfrom(args).await,
             "unix.peercred" => self.op_unix_peercred(args),
             "unix.unlink" => self.op_unix_unlink(args),
+            "wait" => self.op_wait(args).await,
             _ => Err(unsupported(format!("unknown operation '{op}'"))),
         }
     }

@@ -7,6 +7,7 @@ use crate::address::address_json;
 use crate::args::{domain, socket_addr, Args};
 use crate::errors::{io_fail, R};
 use crate::options::apply;
+use crate::ready::flag;
 use crate::sockets::{not_offered, Kind};
 use crate::stream::max_arg;
 use crate::wait::waiting;
@@ -55,6 +56,7 @@ impl Adapter {
     pub(crate) async fn op_udp_sendto(&mut self, args: &Args<'_>) -> R<Value> {
         let data = args.data()?;
         let timeout = args.timeout()?;
+        let dontwait = flag(args, "dontwait")?;
         let entry = self.entry(args)?;
         let host = args.optional_string("host")?;
         let target = match host {
@@ -65,6 +67,9 @@ impl Adapter {
             return Err(not_offered(&entry.kind, "send_to (UdpSocket)"));
         };
         let sent = match target {
+            // flag.dontwait: try_send_to / try_send, tokio's one attempt
+            Some(t) if dontwait => s.try_send_to(&data, t).map_err(|e| io_fail(e, "try_send_to"))?,
+            None if dontwait => s.try_send(&data).map_err(|e| io_fail(e, "try_send"))?,
             Some(t) => waiting(timeout, "send_to", s.send_to(&data, t)).await?,
             None => waiting(timeout, "send", s.send(&data)).await?,
         };
@@ -74,13 +79,23 @@ impl Adapter {
     pub(crate) async fn op_udp_recvfrom(&mut self, args: &Args<'_>) -> R<Value> {
         let max = max_arg(args)?.min(MAX_DATAGRAM);
         let timeout = args.timeout()?;
+        let peek = flag(args, "peek")?;
+        let dontwait = flag(args, "dontwait")?;
         let entry = self.entry(args)?;
         let Kind::Udp(s) = &entry.kind else {
             return Err(not_offered(&entry.kind, "recv_from (UdpSocket)"));
         };
         // recv_from does not report MSG_TRUNC: one byte more than `max` tells a longer datagram.
         let mut buf = vec![0u8; max + 1];
-        let (n, peer) = waiting(timeout, "recv_from", s.recv_from(&mut buf)).await?;
+        let (n, peer) = if peek {
+            // flag.peek: UdpSocket::peek_from (MSG_PEEK); with dontwait, polled once
+            waiting(if dontwait { 0.0 } else { timeout }, "peek_from", s.peek_from(&mut buf)).await?
+        } else if dontwait {
+            // flag.dontwait: try_recv_from, tokio's one attempt
+            s.try_recv_from(&mut buf).map_err(|e| io_fail(e, "try_recv_from"))?
+        } else {
+            waiting(timeout, "recv_from", s.recv_from(&mut buf)).await?
+        };
         Ok(json!({
             "data": BASE64.encode(&buf[..n.min(max)]),
             "peer": address_json(peer),

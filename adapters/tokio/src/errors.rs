@@ -67,7 +67,7 @@ pub(crate) fn io_fail(error: io::Error, context: &str) -> OpError {
     )
 }
 
-fn errno_name(code: i32) -> String {
+pub(crate) fn errno_name(code: i32) -> String {
     // EAGAIN (not EWOULDBLOCK) and EOPNOTSUPP (not ENOTSUP) are the protocol's names; on
     // Linux each pair shares one value, so the first arm wins.
     let name = match code {

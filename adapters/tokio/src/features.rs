@@ -37,6 +37,24 @@ pub(crate) fn features() -> Vec<String> {
         "opt.sndbuf",
         "opt.broadcast",
         "opt.ttl",
+        // 1.5 (README, "Protocol 1.5"): readiness through ready(Interest), TcpStream::peek and
+        // UdpSocket::peek_from, the try_* calls for one attempt, UdpSocket::connect again;
+        // options through socket2 (tokio's set_tos_v4 and take_error where it has them)
+        "wait",
+        "wait.rdhangup",
+        "udp.reconnect",
+        "flag.peek",
+        "flag.dontwait",
+        "opt.keepidle",
+        "opt.keepintvl",
+        "opt.keepcnt",
+        "opt.user_timeout",
+        "opt.cork",
+        "opt.tos",
+        "opt.oobinline",
+        "opt.type",
+        "opt.acceptconn",
+        "opt.error",
     ];
     if ipv6 {
         features.extend(["ipv6", "ipv4-mapped", "opt.v6only"]);

@@ -13,6 +13,7 @@ mod args; // decoding `args`
 mod datagram; // udp.*: tokio::net::UdpSocket
 mod errors; // OpError and errno names
 mod features; // what `hello` declares
+mod ready; // wait: ready(Interest) of tokio's sockets
 mod options; // opt.set / opt.get: tokio's accessors, socket2's SockRef for the rest
 mod serve; // serve.*: echo servers as tokio's docs write them
 mod sockets; // the kinds of socket a handle can name

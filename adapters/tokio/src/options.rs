@@ -4,7 +4,7 @@
 
 use crate::adapter::Adapter;
 use crate::args::{Args, Family, Options};
-use crate::errors::{bad, io_fail, supply, unsupported, R};
+use crate::errors::{bad, errno_name, io_fail, supply, unsupported, R};
 use crate::sockets::Kind;
 use serde_json::{json, Value};
 use std::io;
@@ -133,6 +133,42 @@ pub(crate) fn set_on(
                 _ => sref.set_linger(linger),
             }
         }
+        // -- 1.5: socket2 (tokio has no accessor), except tos and take_error ---------------
+        "keepidle" | "keepintvl" | "keepcnt" => {
+            let n = c_int_value(name, value)?;
+            // socket2's only way: set_tcp_keepalive, which also turns SO_KEEPALIVE on
+            let params = socket2::TcpKeepalive::new();
+            let params = match name {
+                "keepidle" => params.with_time(Duration::from_secs(n as u64)),
+                "keepintvl" => params.with_interval(Duration::from_secs(n as u64)),
+                _ => params.with_retries(n),
+            };
+            sref.set_tcp_keepalive(&params)
+        }
+        "user_timeout" => {
+            let ms = c_int_value(name, value)?;
+            sref.set_tcp_user_timeout(match ms {
+                0 => None,
+                ms => Some(Duration::from_millis(ms as u64)),
+            })
+        }
+        "cork" => sref.set_tcp_cork(bool_value(name, value)?),
+        "tos" => {
+            let tos = c_int_value(name, value)?;
+            match (family, kind) {
+                (Family::V6, _) => sref.set_tclass_v6(tos),
+                (_, Some(Kind::TcpSocket(s))) => s.set_tos_v4(tos),
+                (_, Some(Kind::Udp(s))) => s.set_tos_v4(tos),
+                _ => sref.set_tos_v4(tos),
+            }
+        }
+        "oobinline" => sref.set_out_of_band_inline(bool_value(name, value)?),
+        "type" | "acceptconn" | "error" => {
+            return Err(supply(
+                "ENOPROTOOPT",
+                format!("{name} is read-only: tokio and socket2 have no setter for it"),
+            ))
+        }
         _ => return Err(unsupported(format!("unknown option '{name}'"))),
     };
     result.map_err(|e| io_fail(e, &context))
@@ -206,6 +242,58 @@ fn get_option(family: Family, kind: &Kind, name: &str) -> R<Value> {
             None => Value::Null,
             Some(d) => json!(d.as_secs()),
         },
+        // -- 1.5 ----------------------------------------------------------------------------
+        "keepidle" => json!(sref.tcp_keepalive_time().map_err(wrap)?.as_secs()),
+        "keepintvl" => json!(sref.tcp_keepalive_interval().map_err(wrap)?.as_secs()),
+        "keepcnt" => json!(sref.tcp_keepalive_retries().map_err(wrap)?),
+        "user_timeout" => json!(sref
+            .tcp_user_timeout()
+            .map_err(wrap)?
+            .map_or(0, |d| d.as_millis() as u64)),
+        "cork" => json!(sref.tcp_cork().map_err(wrap)?),
+        "tos" => json!(match (family, kind) {
+            (Family::V6, _) => sref.tclass_v6(),
+            (_, Kind::TcpSocket(s)) => s.tos_v4(),
+            (_, Kind::Udp(s)) => s.tos_v4(),
+            _ => sref.tos_v4(),
+        }
+        .map_err(wrap)?),
+        "oobinline" => json!(sref.out_of_band_inline().map_err(wrap)?),
+        "type" => {
+            let t = sref.r#type().map_err(wrap)?;
+            json!(if t == socket2::Type::STREAM {
+                "stream"
+            } else if t == socket2::Type::DGRAM {
+                "dgram"
+            } else if t == socket2::Type::SEQPACKET {
+                "seqpacket"
+            } else if t == socket2::Type::RAW {
+                "raw"
+            } else {
+                "other"
+            })
+        }
+        "acceptconn" => json!(sref.is_listener().map_err(wrap)?),
+        "error" => {
+            // tokio's take_error where its type has one (SO_ERROR, cleared by reading)
+            let pending = match kind {
+                Kind::Stream(s) => s.take_error(),
+                Kind::TcpSocket(s) => s.take_error(),
+                Kind::Udp(s) => s.take_error(),
+                Kind::UnixStream(s) => s.take_error(),
+                Kind::UnixDatagram(s) => s.take_error(),
+                Kind::UnixListener(s) => s.take_error(),
+                _ => sref.take_error(),
+            }
+            .map_err(wrap)?;
+            match pending {
+                None => Value::Null,
+                Some(e) => match e.raw_os_error() {
+                    Some(code) => json!(errno_name(code)),
+                    None => json!("EIO"),
+                },
+            }
+        }
         _ => return Err(unsupported(format!("unknown option '{name}'"))),
     })
 }

@@ -7,6 +7,7 @@ use crate::address::{address_json, with_handle};
 use crate::args::{socket_addr, Args, Family};
 use crate::errors::{bad, fail, io_fail, supply, unsupported, R};
 use crate::options::apply;
+use crate::ready::flag;
 use crate::sockets::{not_offered, Kind};
 use crate::wait::{waiting, within, Within};
 use base64::engine::general_purpose::STANDARD as BASE64;
@@ -134,9 +135,13 @@ impl Adapter {
     pub(crate) async fn op_stream_send(&mut self, args: &Args<'_>) -> R<Value> {
         let data = args.data()?;
         let timeout = args.timeout()?;
+        let dontwait = flag(args, "dontwait")?;
         let entry = self.entry_mut(args)?;
         let sent = match &mut entry.kind {
             Kind::Stream(_) | Kind::UnixStream(_) if data.is_empty() => 0,
+            // flag.dontwait: try_write, tokio's one attempt (WouldBlock is EAGAIN)
+            Kind::Stream(s) if dontwait => s.try_write(&data).map_err(|e| io_fail(e, "try_write"))?,
+            Kind::UnixStream(s) if dontwait => s.try_write(&data).map_err(|e| io_fail(e, "try_write"))?,
             // AsyncWriteExt::write: one write(2) once the socket is writable; what fits
             Kind::Stream(s) => waiting(timeout, "write", s.write(&data)).await?,
             Kind::UnixStream(s) => waiting(timeout, "write", s.write(&data)).await?,
@@ -148,9 +153,21 @@ impl Adapter {
     pub(crate) async fn op_stream_recv(&mut self, args: &Args<'_>) -> R<Value> {
         let max = max_arg(args)?;
         let timeout = args.timeout()?;
+        let peek = flag(args, "peek")?;
+        let dontwait = flag(args, "dontwait")?;
         let entry = self.entry_mut(args)?;
         let mut buf = vec![0u8; max];
         let n = match &mut entry.kind {
+            // flag.peek: TcpStream::peek (MSG_PEEK); with dontwait, polled once
+            Kind::Stream(s) if peek => {
+                waiting(if dontwait { 0.0 } else { timeout }, "peek", s.peek(&mut buf)).await?
+            }
+            Kind::UnixStream(_) if peek => {
+                return Err(unsupported("tokio::net::UnixStream has no peek"))
+            }
+            // flag.dontwait: try_read, tokio's one attempt (WouldBlock is EAGAIN)
+            Kind::Stream(s) if dontwait => s.try_read(&mut buf).map_err(|e| io_fail(e, "try_read"))?,
+            Kind::UnixStream(s) if dontwait => s.try_read(&mut buf).map_err(|e| io_fail(e, "try_read"))?,
             Kind::Stream(s) => waiting(timeout, "read", s.read(&mut buf)).await?,
             Kind::UnixStream(s) => waiting(timeout, "read", s.read(&mut buf)).await?,
             other => return Err(not_offered(other, "read (AsyncRead)")),

@@ -114,7 +114,7 @@ OPERATION(op_tcp_accept);
 OPERATION(op_stream_send);  OPERATION(op_stream_recv);                             /* stream.c */
 OPERATION(op_stream_shutdown); OPERATION(op_stream_abort);
 OPERATION(op_udp_bind);     OPERATION(op_udp_connect);  OPERATION(op_udp_sendto); /* udp.c */
-OPERATION(op_udp_recvfrom);
+OPERATION(op_udp_recvfrom); OPERATION(op_udp_disconnect);
 OPERATION(op_serve_start);  OPERATION(op_serve_stop);                              /* serve.c */
 OPERATION(op_unix_listen);  OPERATION(op_unix_accept);  OPERATION(op_unix_connect); /* unix.c */
 OPERATION(op_unix_socketpair); OPERATION(op_unix_unlink);

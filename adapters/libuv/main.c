@@ -1,5 +1,5 @@
 /*
- * sockspec libuv adapter: the wire protocol 1.4 (docs/protocol.md) over libuv 1.44.
+ * sockspec libuv adapter: the wire protocol 1.5 (docs/protocol.md) over libuv 1.44.
  *
  * One thread and one uv_loop_t. stdin is a libuv pipe too (uv_pipe_open on descriptor 0,
  * uv_read_start): when a whole request line has arrived, reading stdin stops and the loop is
@@ -24,7 +24,10 @@ static json_t *op_hello(json_t *args, Error *e) {
     json_t *features = json_array();
     const char *names[] = {"tcp", "udp", "udp.connect", "ipv4", "ipv6", "ipv4-mapped", "tcp.socket",
                            "tcp.listener-io", "tcp.bind-connect", "stream.shutdown.write", "stream.abort",
-                           "nonblocking", "serve.tcp", "serve.udp", "serve.unix", "unix.stream", "unix.socketpair"};
+                           "nonblocking", "serve.tcp", "serve.udp", "serve.unix", "unix.stream", "unix.socketpair",
+                           /* 1.5 (README, "Protocol 1.5"): uv_tcp_connect on a handle the user
+                            * has, uv_udp_connect(NULL); the rest is not libuv's */
+                           "tcp.connect-handle", "udp.disconnect"};
     for (size_t i = 0; i < sizeof names / sizeof *names; i++) json_array_append_new(features, json_string(names[i]));
     append_option_features(features);
     return json_pack("{s:s, s:s, s:s, s:s, s:o}", "protocol", PROTOCOL_VERSION, "implementation", "libuv", "version",
@@ -47,7 +50,7 @@ static const struct {
     {"opt.get", op_opt_get},       {"serve.start", op_serve_start},
     {"serve.stop", op_serve_stop}, {"unix.listen", op_unix_listen},
     {"unix.accept", op_unix_accept}, {"unix.connect", op_unix_connect},
-    {"unix.socketpair", op_unix_socketpair}, {"unix.unlink", op_unix_unlink},
+    {"unix.socketpair", op_unix_socketpair}, {"unix.unlink", op_unix_unlink}, {"udp.disconnect", op_udp_disconnect},
 };
 #define OPERATION_COUNT (sizeof OPERATIONS / sizeof OPERATIONS[0])
 

@@ -14,6 +14,7 @@ static const struct {
 } OPTIONS[] = {
     {"reuseaddr", O_BOOL}, {"nodelay", O_BOOL}, {"keepalive", O_BOOL}, {"rcvbuf", O_INT},
     {"sndbuf", O_INT},     {"broadcast", O_BOOL}, {"v6only", O_BOOL}, {"ttl", O_INT},
+    {"keepidle", O_INT}, /* 1.5: uv_tcp_keepalive's delay (it turns keep-alive on too) */
 };
 #define OPTION_COUNT (sizeof OPTIONS / sizeof OPTIONS[0])
 
@@ -35,6 +36,7 @@ static void sockopt_of(Entry *en, const char *name, int *level, int *option) {
     else if (!strcmp(name, "sndbuf")) *option = SO_SNDBUF;
     else if (!strcmp(name, "broadcast")) *option = SO_BROADCAST;
     else if (!strcmp(name, "v6only")) *level = IPPROTO_IPV6, *option = IPV6_V6ONLY;
+    else if (!strcmp(name, "keepidle")) *level = IPPROTO_TCP, *option = TCP_KEEPIDLE;
     else if (en->family == AF_INET6) *level = IPPROTO_IPV6, *option = IPV6_UNICAST_HOPS; /* ttl */
     else *level = IPPROTO_IP, *option = IP_TTL;
 }
@@ -85,6 +87,9 @@ static int set_option(Entry *en, const char *name, json_t *value, unsigned *bind
         r = uv_tcp_nodelay(&en->u.tcp, v);
     } else if (!strcmp(name, "keepalive") && tcp) {
         r = uv_tcp_keepalive(&en->u.tcp, v, v ? keepalive_delay(en) : 0);
+    } else if (!strcmp(name, "keepidle") && tcp) {
+        /* libuv's only keep-alive call: on, with this idle time (TCP_KEEPIDLE) */
+        r = uv_tcp_keepalive(&en->u.tcp, 1, (unsigned)v);
     } else if ((!strcmp(name, "rcvbuf") || !strcmp(name, "sndbuf")) && v != 0) {
         /* uv_recv_buffer_size / uv_send_buffer_size: a value of 0 would read instead of set */
         r = !strcmp(name, "rcvbuf") ? uv_recv_buffer_size(&en->u.handle, &v) : uv_send_buffer_size(&en->u.handle, &v);

@@ -67,6 +67,33 @@ json_t *finish_connect(Entry *en, double timeout, Error *e) {
     return result;
 }
 
+/* tcp.connect with handle (1.5, tcp.connect-handle): uv_tcp_connect on a uv_tcp_t the user
+ * already has (tcp.socket, or one that connected or failed to before), as a libuv program
+ * calls it after uv_tcp_init. libuv answers UV_EALREADY itself while its connect request is in
+ * flight; everything else is the kernel's connect(2) (EISCONN). A failure leaves the handle
+ * open. */
+static json_t *connect_existing(json_t *args, struct sockaddr_storage *to, struct sockaddr_storage *from,
+                                double timeout, Error *e) {
+    unsigned flags = 0;
+    Entry *en = arg_socket(args, e);
+    if (!en) return NULL;
+    if (en->kind != K_TCP) return supply(e, "EOPNOTSUPP", "handle %ld is not a TCP socket", en->id);
+    if (apply_options(en, args, &flags, e) < 0) return NULL;
+    int r;
+    if (from && (r = uv_tcp_bind(&en->u.tcp, (struct sockaddr *)from, flags)) < 0) return fail_uv(e, r, "uv_tcp_bind");
+    en->cdone = 0;
+    r = uv_tcp_connect(&en->creq, &en->u.tcp, (struct sockaddr *)to, on_connect);
+    if (r < 0) return fail_uv(e, r, "uv_tcp_connect");
+    if (!run_until(&en->cdone, timeout)) {
+        /* the request stays libuv's: its callback will come, and a new connect meanwhile is
+         * libuv's UV_EALREADY */
+        if (timeout == 0) return supply(e, "EINPROGRESS", "connect: not completed in one turn of the loop");
+        return fail(e, "ETIMEDOUT", "connect: timed out after %g s", timeout);
+    }
+    if (en->cstatus < 0) return fail_uv(e, en->cstatus, "connect");
+    return stream_connection_json(en, e);
+}
+
 json_t *op_tcp_connect(json_t *args, Error *e) {
     int family;
     double timeout;
@@ -77,6 +104,8 @@ json_t *op_tcp_connect(json_t *args, Error *e) {
     json_t *bind = json_object_get(args, "bind");
     if (bind && !json_is_null(bind) && !json_is_object(bind)) return fail(e, "BADREQUEST", "bind must be an address object");
     if (json_is_object(bind) && address_arg(bind, family, &from, e) < 0) return NULL;
+    json_t *existing = json_object_get(args, "handle");
+    if (existing && !json_is_null(existing)) return connect_existing(args, &to, json_is_object(bind) ? &from : NULL, timeout, e);
     Entry *en = new_tcp(family, args, &flags, e);
     if (!en) return NULL;
     int r;

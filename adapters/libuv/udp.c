@@ -36,6 +36,16 @@ json_t *op_udp_connect(json_t *args, Error *e) {
     return json_pack("{s:o, s:o}", "local", local, "peer", peer);
 }
 
+/* udp.disconnect (1.5): uv_udp_connect with a NULL address, libuv's way to forget the peer
+ * (connect to AF_UNSPEC). libuv answers UV_ENOTCONN itself on a socket it did not connect. */
+json_t *op_udp_disconnect(json_t *args, Error *e) {
+    Entry *en = udp_arg(args, e);
+    if (!en) return NULL;
+    int r = uv_udp_connect(&en->u.udp, NULL);
+    if (r < 0) return fail_uv(e, r, "uv_udp_connect(NULL)");
+    return json_object();
+}
+
 typedef struct {
     uv_udp_send_t req;
     Entry *en;

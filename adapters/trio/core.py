@@ -21,6 +21,7 @@ from .handles import Listener, Server, Socket, Stream, close_now
 from .options import NAMES as OPTION_NAMES
 from .options import get_option, set_option
 from .raw import RawOperations
+from .readiness import ReadinessOperations
 from .raw import features as raw_features
 from .serve import ServeOperations
 from .streams import StreamOperations
@@ -29,7 +30,8 @@ from .unix import UnixOperations
 from .wire import BADREQUEST, PROTOCOL_VERSION, UNSUPPORTED, Args, BadRequest, failed, ok
 
 
-class TrioAdapter(StreamOperations, DatagramOperations, UnixOperations, RawOperations, ServeOperations):
+class TrioAdapter(StreamOperations, DatagramOperations, UnixOperations, RawOperations, ServeOperations,
+                  ReadinessOperations):
     implementation = "python-trio"
 
     def __init__(self) -> None:
@@ -154,7 +156,7 @@ class TrioAdapter(StreamOperations, DatagramOperations, UnixOperations, RawOpera
         name = args.get("name", str)
         if "value" not in args.raw:  # null is a value (linger off); absent is malformed
             raise BadRequest("argument 'value' is required")
-        set_option(target, name, args.get("value", (bool, int, type(None)), None), passcred)
+        set_option(target, name, args.get("value", (bool, int, float, str, type(None)), None), passcred)
         return {}
 
     async def op_opt_get(self, args: Args) -> dict:
@@ -168,7 +170,11 @@ OPERATIONS = {name[3:].replace("_", ".", 1): name for name in dir(TrioAdapter) i
 def features() -> list[str]:
     found = ["tcp", "udp", "udp.connect", "ipv4", "tcp.socket", "tcp.bind-connect", "stream.shutdown.write",
              "stream.abort", "nonblocking", "serve.tcp", "serve.udp", *UNIX_FEATURES,
-             *(f"opt.{name}" for name in OPTION_NAMES if name != "v6only")]
+             *(f"opt.{name}" for name in OPTION_NAMES if name != "v6only"),
+             # 1.5 (README "Protocol 1.5"): options (OPTION_NAMES), trio.lowlevel's waits,
+             # trio.socket's flags and connect; not wait.rdhangup, tcp.pending, udp.disconnect,
+             # blocking, flag.waitall, flag.dontwait
+             "wait", "tcp.connect-handle", "udp.reconnect", "flag.peek", "flag.trunc", "flag.oob"]
     ipv6 = ipv6_usable()
     if ipv6:
         found += ["ipv6", "ipv4-mapped", "opt.v6only"]

@@ -18,6 +18,7 @@ from .errors import FAILURES, translate
 from .handles import Socket
 from .options import apply_options
 from .waits import within
+from .streams import refuse_flags
 from .wire import Args, b64
 
 
@@ -60,6 +61,7 @@ class DatagramOperations:
         thing = self._udp(args)
         data = args.data()
         timeout = args.timeout()
+        refuse_flags(args, "udp.sendto")
         if args.has("host"):
             remote = inet_sockaddr(thing.family, args.get("host", str), args.get("port", int))
             sent = await within(lambda: thing.sock.sendto(data, remote), timeout, "sendto")
@@ -70,5 +72,15 @@ class DatagramOperations:
     async def op_udp_recvfrom(self, args: Args) -> dict:
         thing = self._udp(args)
         size = args.size()
-        data, _, flags, sender = await within(lambda: thing.sock.recvmsg(size), args.timeout(), "recvfrom")
+        refuse_flags(args, "udp.recvfrom")
+        peek = socket.MSG_PEEK if args.get("peek", bool, False) else 0
+        if args.get("trunc", bool, False):
+            # MSG_TRUNC (flag.trunc): trio.socket's recvfrom_into returns the count the kernel
+            # gave, the datagram's real length, while only ``size`` bytes are written
+            buffer = bytearray(size)
+            length, sender = await within(lambda: thing.sock.recvfrom_into(buffer, size, socket.MSG_TRUNC | peek),
+                                          args.timeout(), "recvfrom")
+            return {"data": b64(bytes(buffer[:min(length, size)])), "peer": address_of(sender),
+                    "truncated": length > size, "length": length}
+        data, _, flags, sender = await within(lambda: thing.sock.recvmsg(size, 0, peek), args.timeout(), "recvfrom")
         return {"data": b64(data), "peer": address_of(sender), "truncated": bool(flags & socket.MSG_TRUNC)}

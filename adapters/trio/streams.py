@@ -24,11 +24,23 @@ from typing import Any
 import trio
 
 from .addresses import address_of, family_of, inet_sockaddr, inet_target
-from .errors import FAILURES, OpError, translate
+from .errors import FAILURES, OpError, supply, translate
 from .handles import Listener, Server, Socket, Stream
 from .options import apply_options, linger_zero
 from .waits import within
 from .wire import UNSUPPORTED, Args, BadRequest, b64
+
+
+# Flags of protocol 1.5 trio has no honest way to give (README "Protocol 1.5"): trio.socket's
+# sockets are non-blocking and trio waits whenever a call would block, so MSG_DONTWAIT is no
+# different from no flag and MSG_WAITALL returns what is queued; trio has no blocking calls.
+_UNDECLARED_FLAGS = ("waitall", "dontwait", "blocking")
+
+
+def refuse_flags(args: Args, op: str) -> None:
+    for flag in _UNDECLARED_FLAGS:
+        if args.get(flag, bool, False):
+            raise OpError(UNSUPPORTED, f"{op}: trio gives no {flag} (not declared)")
 
 
 def endpoints(stream: trio.SocketStream) -> dict:
@@ -97,6 +109,11 @@ class StreamOperations:
         local = None if bind is None else inet_target(Args(bind), family, 0)
         options = args.get("options", dict, {})
         timeout = args.timeout()
+        if args.get("pending", bool, False):
+            raise OpError(UNSUPPORTED, "trio's connect waits for its outcome: no connect started without "
+                                       "waiting (tcp.pending not declared)")
+        if args.has("handle"):
+            return await self._connect_handle(args, local, options, (host, port), timeout)
         if options or (local is not None and local[1] != 0):
             sock = trio.socket.socket(family, socket.SOCK_STREAM)
             try:
@@ -111,6 +128,30 @@ class StreamOperations:
             stream = await within(lambda: trio.open_tcp_stream(host, port, local_address=local_address),
                                   timeout, "connect", zero_code="EINPROGRESS")
         return {"handle": self._register(Stream(stream)), **endpoints(stream)}
+
+    async def _connect_handle(self, args: Args, local: tuple | None, options: dict, remote: tuple,
+                              timeout: float) -> dict:
+        """tcp.connect of an existing stream socket (1.5, tcp.connect-handle): trio.socket's
+        ``connect`` on it, again if it connected or failed before (the kernel answers: EISCONN,
+        and a refused socket may connect again on Linux). A failure leaves the handle open; only
+        a connect whose wait is cancelled (a timeout) is closed, by trio itself (its docs: the
+        socket is in an indeterminate state)."""
+        handle = args.get("handle", int)
+        thing = self._get(args, Socket, Stream, Listener)
+        if isinstance(thing, Socket) and thing.kind != "stream":
+            raise supply("EOPNOTSUPP", "tcp.connect of a handle that is not a stream socket")
+        sock = thing.sock
+        apply_options(sock, options)
+        if local is not None:
+            try:
+                await sock.bind(local)
+            except FAILURES as exc:
+                raise translate(exc, "bind") from None
+        await within(lambda: sock.connect(remote), timeout, "connect", zero_code="EINPROGRESS")
+        try:
+            return {"handle": handle, "local": address_of(sock.getsockname()), "peer": address_of(sock.getpeername())}
+        except FAILURES as exc:
+            raise translate(exc, "getsockname/getpeername") from None
 
     @staticmethod
     async def _connect_socket(sock: Any, local: tuple | None, remote: tuple) -> trio.SocketStream:
@@ -133,13 +174,24 @@ class StreamOperations:
         if not data:
             await trio.lowlevel.checkpoint()
             return {"sent": 0}
+        refuse_flags(args, "stream.send")
+        if args.get("oob", bool, False):  # MSG_OOB: the last byte is urgent (flag.oob)
+            sent = await within(lambda: thing.sock.send(data, socket.MSG_OOB), timeout, "send")
+            return {"sent": sent}
         sent = await within(lambda: thing.sock.send(data), timeout, "send")
         return {"sent": sent}
 
     async def op_stream_recv(self, args: Args) -> dict:
         thing = self._get(args, Stream, Socket)
         size = args.size()
-        if isinstance(thing, Stream):
+        refuse_flags(args, "stream.recv")
+        if args.get("oob", bool, False):
+            # MSG_OOB never waits (§6): one attempt of trio.socket's recv (a would-block
+            # is EAGAIN, supplied: trio waits instead of returning it, and that wait is cancelled)
+            data = await within(lambda: thing.sock.recv(size, socket.MSG_OOB), 0, "recv")
+        elif args.get("peek", bool, False):  # MSG_PEEK through trio.socket's recv(flags)
+            data = await within(lambda: thing.sock.recv(size, socket.MSG_PEEK), args.timeout(), "recv")
+        elif isinstance(thing, Stream):
             data = await within(lambda: thing.stream.receive_some(size), args.timeout(), "recv")
         else:
             data = await within(lambda: thing.sock.recv(size), args.timeout(), "recv")

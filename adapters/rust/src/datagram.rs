@@ -4,8 +4,9 @@
 use crate::adapter::Adapter;
 use crate::address::address_json;
 use crate::args::{socket_addr, Args};
-use crate::errors::{bad, io_fail, R};
-use crate::sockets::{configured, not_offered, Kind};
+use crate::errors::{bad, io_fail, supply, R};
+use crate::flags::{blocking_call, Flags};
+use crate::sockets::{as_uninit, configured, not_offered, Kind};
 use crate::wait::waiting;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use base64::Engine;
@@ -57,6 +58,12 @@ impl Adapter {
         };
         let data = args.data()?;
         let timeout = args.timeout()?;
+        // MSG_DONTWAIT: one attempt on the adapter's non-blocking socket.
+        let timeout = if Flags::read(args, &["dontwait"])?.dontwait {
+            0.0
+        } else {
+            timeout
+        };
         let fd = socket.as_raw_fd();
         let sent = match args.optional_string("host")? {
             None => waiting(fd, libc::POLLOUT, timeout, "send", || socket.send(&data))?,
@@ -81,17 +88,59 @@ impl Adapter {
         if max < 1 {
             return Err(bad("max must be >= 1"));
         }
-        // std's recv_from does not report MSG_TRUNC: a buffer one byte longer than `max`
-        // tells whether the datagram was longer (the kernel discards the rest either way).
+        let f = Flags::read(args, &["peek", "dontwait", "trunc", "blocking"])?;
+        let timeout = if f.dontwait { 0.0 } else { timeout };
         let max = (max as u64).min(MAX_DATAGRAM as u64) as usize;
+        let kind = &entry.kind;
+        if f.trunc {
+            // MSG_TRUNC: socket2's recv_from_with_flags answers the datagram's real length.
+            let mut buffer = vec![0u8; max];
+            let sref = kind.sref();
+            let flags = libc::MSG_TRUNC | if f.peek { libc::MSG_PEEK } else { 0 };
+            let mut attempt = || sref.recv_from_with_flags(as_uninit(&mut buffer), flags);
+            let (n, from) = if f.blocking {
+                blocking_call(kind, "recv_from MSG_TRUNC", &mut attempt)?
+            } else {
+                waiting(
+                    socket.as_raw_fd(),
+                    libc::POLLIN,
+                    timeout,
+                    "recv_from MSG_TRUNC",
+                    &mut attempt,
+                )?
+            };
+            let peer = from
+                .as_socket()
+                .ok_or_else(|| supply("EAFNOSUPPORT", "recv_from: not an IP address"))?;
+            return Ok(json!({
+                "data": BASE64.encode(&buffer[..n.min(max)]),
+                "peer": address_json(peer),
+                "truncated": n > max,
+                "length": n,
+            }));
+        }
+        // std's recv_from / peek_from do not report MSG_TRUNC: a buffer one byte longer than
+        // `max` tells whether the datagram was longer (the kernel discards the rest either way).
         let mut buffer = vec![0u8; max + 1];
-        let (n, peer) = waiting(
-            socket.as_raw_fd(),
-            libc::POLLIN,
-            timeout,
-            "recv_from",
-            || socket.recv_from(&mut buffer),
-        )?;
+        let peek = f.peek;
+        let mut attempt = || {
+            if peek {
+                socket.peek_from(&mut buffer) // std's UdpSocket::peek_from
+            } else {
+                socket.recv_from(&mut buffer)
+            }
+        };
+        let (n, peer) = if f.blocking {
+            blocking_call(kind, "recv_from", &mut attempt)?
+        } else {
+            waiting(
+                socket.as_raw_fd(),
+                libc::POLLIN,
+                timeout,
+                "recv_from",
+                &mut attempt,
+            )?
+        };
         Ok(json!({
             "data": BASE64.encode(&buffer[..n.min(max)]),
             "peer": address_json(peer),

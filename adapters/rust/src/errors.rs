@@ -67,6 +67,10 @@ pub(crate) fn io_fail(error: io::Error, context: &str) -> OpError {
     )
 }
 
+pub(crate) fn errno_text(code: i32) -> String {
+    errno_name(code)
+}
+
 fn errno_name(code: i32) -> String {
     // EAGAIN (not EWOULDBLOCK) and EOPNOTSUPP (not ENOTSUP) are the protocol's names; on
     // Linux each pair shares one value, so the first arm wins.

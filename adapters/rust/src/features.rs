@@ -34,6 +34,17 @@ pub(crate) fn host_features() -> Vec<String> {
         "unix.peercred",
         "unix.rights",
         "unix.credentials",
+        // 1.5: flags (flags.rs: std's peek and blocking mode, socket2's flags and OOB),
+        // connecting a datagram socket again (std's UdpSocket::connect); connecting an existing stream socket (socket2's connect); no wait,
+        // tcp.pending or udp.disconnect: see the README.
+        "flag.peek",
+        "flag.waitall",
+        "flag.dontwait",
+        "flag.trunc",
+        "flag.oob",
+        "blocking",
+        "udp.reconnect",
+        "tcp.connect-handle", // socket2's connect on the existing socket (stream.rs)
     ];
     if ipv6 {
         features.extend(["ipv6", "ipv4-mapped"]);
@@ -69,6 +80,19 @@ pub(crate) fn host_features() -> Vec<String> {
         "sndbuf",
         "broadcast",
         "ttl",
+        // 1.5 (options15.rs)
+        "rcvtimeo",
+        "sndtimeo",
+        "keepidle",
+        "keepintvl",
+        "keepcnt",
+        "user_timeout",
+        "cork",
+        "tos",
+        "oobinline",
+        "type",
+        "acceptconn",
+        "error",
     ] {
         features.push(Box::leak(format!("opt.{option}").into_boxed_str()));
     }

@@ -25,8 +25,10 @@ mod address; // socket addresses as the protocol's {host, port}; addr.local, add
 mod args; // decoding a request's args: types, defaults, base64, numeric addresses
 mod datagram; // udp.*: std::net::UdpSocket
 mod errors; // OpError and errno names
-mod features; // what `hello` declares, probed on this host
-mod options; // opt.set / opt.get: std's accessors, socket2 for the rest
+mod features;
+mod flags; // 1.5 flags and blocking calls: std's peek and blocking mode, socket2 for the rest // what `hello` declares, probed on this host
+mod options;
+mod options15; // 1.5 options: std's timeouts and take_error, socket2 for the rest // opt.set / opt.get: std's accessors, socket2 for the rest
 mod raw; // raw.*: ICMP raw and ping sockets through socket2
 mod serve; // serve.*: echo servers in std's model (accept loop, a thread per connection)
 mod sockets; // the kinds of socket a handle can name

@@ -31,6 +31,9 @@ fn c_int_value(name: &str, value: &Value) -> R<u32> {
 }
 
 pub(crate) fn set_option(entry: &Entry, name: &str, value: &Value) -> R<()> {
+    if crate::options15::NAMES.contains(&name) {
+        return crate::options15::set(entry, name, value);
+    }
     let kind = &entry.kind;
     let context = format!("setsockopt {name}");
     let result = match name {
@@ -94,6 +97,9 @@ pub(crate) fn set_option(entry: &Entry, name: &str, value: &Value) -> R<()> {
 }
 
 fn get_option(entry: &Entry, name: &str) -> R<Value> {
+    if crate::options15::NAMES.contains(&name) {
+        return crate::options15::get(entry, name);
+    }
     let kind = &entry.kind;
     let context = format!("getsockopt {name}");
     let wrap = |e: io::Error| io_fail(e, &context);

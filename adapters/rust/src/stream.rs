@@ -5,6 +5,8 @@ use crate::adapter::Adapter;
 use crate::address::{address_json, stream_endpoints, with_handle};
 use crate::args::{duration, socket_addr, Args};
 use crate::errors::{bad, fail, io_fail, supply, R};
+use crate::flags::{blocking_call, recv_waitall, Flags};
+use crate::options::set_option;
 use crate::sockets::{as_uninit, configured, not_offered, Kind};
 use crate::unix::{unix_read, unix_write};
 use crate::wait::{wait_ready, waiting};
@@ -60,6 +62,9 @@ impl Adapter {
     }
 
     pub(crate) fn op_tcp_connect(&mut self, args: &Args) -> R<Value> {
+        if !matches!(args.0.get("handle"), None | Some(Value::Null)) {
+            return self.op_tcp_connect_handle(args);
+        }
         let family = args.family()?;
         let addr = socket_addr(family, args.string("host")?, args.int("port")?)?;
         let bind = args.object("bind")?;
@@ -105,6 +110,73 @@ impl Adapter {
         Ok(with_handle(handle, result))
     }
 
+    /// `tcp.connect` with `handle` (1.5): std has no connect on an existing socket, socket2
+    /// has (`connect`, `connect_timeout`; through `SockRef` for std's own types). A failure
+    /// leaves the handle open; an unconnected socket that connects becomes a `TcpStream`.
+    fn op_tcp_connect_handle(&mut self, args: &Args) -> R<Value> {
+        let handle = args.handle()?;
+        let family = args.family()?;
+        let bind = args.object("bind")?;
+        let timeout = args.timeout()?;
+        let options = args.options()?;
+        let entry = self.entry(args)?;
+        let addr = socket_addr(entry.family, args.string("host")?, args.int("port")?)?;
+        let _ = family; // sent, but the socket's own family decides
+        if !matches!(
+            entry.kind,
+            Kind::Unconnected(_) | Kind::Stream(_) | Kind::Listener(_)
+        ) {
+            return Err(not_offered(&entry.kind, "TCP connect"));
+        }
+        for (name, value) in &options {
+            set_option(entry, name, value)?;
+        }
+        let sref = entry.kind.sref();
+        if let Some(bind) = bind {
+            let local = Args(bind);
+            let local = socket_addr(
+                entry.family,
+                local.string("host")?,
+                local.int_or("port", Some(0))?,
+            )?;
+            sref.bind(&local.into()).map_err(|e| io_fail(e, "bind"))?;
+        }
+        let result = if timeout == 0.0 {
+            sref.connect(&addr.into())
+                .map_err(|e| io_fail(e, "connect"))
+        } else {
+            // socket2's connect_timeout leaves the socket blocking: the adapter's mode is
+            // put back whatever the outcome.
+            let r = sref
+                .connect_timeout(&addr.into(), duration(timeout))
+                .map_err(|e| io_fail(e, "connect_timeout"));
+            sref.set_nonblocking(true)
+                .map_err(|e| io_fail(e, "set_nonblocking"))?;
+            r
+        };
+        result?;
+        if matches!(entry.kind, Kind::Unconnected(_)) {
+            let entry = self.sockets.remove(&handle).expect("looked up above");
+            let Kind::Unconnected(socket) = entry.kind else {
+                unreachable!()
+            };
+            let stream: TcpStream = socket.into();
+            self.sockets.insert(
+                handle,
+                crate::sockets::Entry {
+                    family: entry.family,
+                    kind: Kind::Stream(stream),
+                },
+            );
+        }
+        let entry = self.entry(args)?;
+        let result = match &entry.kind {
+            Kind::Stream(s) => stream_endpoints(s)?,
+            _ => unreachable!("a socket that connected"),
+        };
+        Ok(with_handle(handle, result))
+    }
+
     pub(crate) fn op_tcp_accept(&mut self, args: &Args) -> R<Value> {
         let entry = self.entry(args)?;
         let timeout = args.timeout()?;
@@ -132,19 +204,40 @@ impl Adapter {
         let entry = self.entry(args)?;
         let data = args.data()?;
         let timeout = args.timeout()?;
+        let f = Flags::read(args, &["dontwait", "oob", "blocking"])?;
+        let timeout = if f.dontwait { 0.0 } else { timeout };
         if data.is_empty() {
             return Ok(json!({"sent": 0}));
         }
         let fd = entry.kind.fd();
-        let sent = match &entry.kind {
-            Kind::Stream(s) => send_some(fd, &data, timeout, |chunk| (&*s).write(chunk))?,
-            Kind::Unconnected(s) => send_some(fd, &data, timeout, |chunk| s.send(chunk))?,
-            other @ (Kind::UnixStream(_) | Kind::UnixDatagram(_) | Kind::UnixSocket(_)) => {
-                send_some(fd, &data, timeout, |chunk| {
-                    unix_write(other, chunk).expect("a Unix kind")
-                })?
+        let kind = &entry.kind;
+        let write_once = |chunk: &[u8]| -> io::Result<usize> {
+            match kind {
+                Kind::Stream(s) => (&*s).write(chunk),
+                Kind::Unconnected(s) => s.send(chunk),
+                other => unix_write(other, chunk).expect("a Unix kind"),
             }
-            other => return Err(not_offered(other, "stream send")),
+        };
+        if !matches!(
+            kind,
+            Kind::Stream(_)
+                | Kind::Unconnected(_)
+                | Kind::UnixStream(_)
+                | Kind::UnixDatagram(_)
+                | Kind::UnixSocket(_)
+        ) {
+            return Err(not_offered(kind, "stream send"));
+        }
+        let sent = if f.oob {
+            // MSG_OOB: socket2's send_out_of_band (the last byte is urgent).
+            let sref = kind.sref();
+            waiting(fd, libc::POLLOUT, timeout, "send MSG_OOB", || {
+                sref.send_out_of_band(&data)
+            })?
+        } else if f.blocking {
+            blocking_call(kind, "write", || write_once(&data))?
+        } else {
+            send_some(fd, &data, timeout, write_once)?
         };
         Ok(json!({"sent": sent}))
     }
@@ -156,21 +249,48 @@ impl Adapter {
         if max < 1 {
             return Err(bad("max must be >= 1"));
         }
+        let f = Flags::read(args, &["peek", "waitall", "dontwait", "oob", "blocking"])?;
+        // MSG_DONTWAIT: one attempt; the adapter's sockets are non-blocking already.
+        let timeout = if f.dontwait { 0.0 } else { timeout };
         let mut buffer = vec![0u8; (max as u64).min(MAX_STREAM_READ as u64) as usize];
         let fd = entry.kind.fd();
-        let n = match &entry.kind {
-            Kind::Stream(s) => waiting(fd, libc::POLLIN, timeout, "read", || {
-                (&*s).read(&mut buffer)
-            })?,
-            Kind::Unconnected(s) => waiting(fd, libc::POLLIN, timeout, "recv", || {
-                s.recv(as_uninit(&mut buffer))
-            })?,
-            other @ (Kind::UnixStream(_) | Kind::UnixDatagram(_) | Kind::UnixSocket(_)) => {
-                waiting(fd, libc::POLLIN, timeout, "read", || {
-                    unix_read(other, &mut buffer).expect("a Unix kind")
-                })?
+        let kind = &entry.kind;
+        if !matches!(
+            kind,
+            Kind::Stream(_)
+                | Kind::Unconnected(_)
+                | Kind::UnixStream(_)
+                | Kind::UnixDatagram(_)
+                | Kind::UnixSocket(_)
+        ) {
+            return Err(not_offered(kind, "stream receive"));
+        }
+        if f.oob {
+            // MSG_OOB: socket2's recv_out_of_band, one attempt, never waiting.
+            let n = kind
+                .sref()
+                .recv_out_of_band(as_uninit(&mut buffer))
+                .map_err(|e| io_fail(e, "recv MSG_OOB"))?;
+            return Ok(json!({"data": BASE64.encode(&buffer[..n])}));
+        }
+        if f.waitall && !f.peek {
+            let n = recv_waitall(kind, &mut buffer, timeout)?;
+            return Ok(json!({"data": BASE64.encode(&buffer[..n])}));
+        }
+        let peek = f.peek;
+        let attempt = |buffer: &mut [u8]| -> io::Result<usize> {
+            match kind {
+                Kind::Stream(s) if peek => s.peek(buffer), // std's TcpStream::peek
+                Kind::Stream(s) => (&*s).read(buffer),
+                other if peek => other.sref().peek(as_uninit(buffer)), // socket2's peek
+                Kind::Unconnected(s) => s.recv(as_uninit(buffer)),
+                other => unix_read(other, buffer).expect("a Unix kind"),
             }
-            other => return Err(not_offered(other, "stream receive")),
+        };
+        let n = if f.blocking {
+            blocking_call(kind, "read", || attempt(&mut buffer))?
+        } else {
+            waiting(fd, libc::POLLIN, timeout, "read", || attempt(&mut buffer))?
         };
         // Zero bytes from read(): end of stream, sent as empty data.
         Ok(json!({"data": BASE64.encode(&buffer[..n])}))

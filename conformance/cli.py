@@ -262,19 +262,33 @@ def _as_dict(b: catalogue.Behaviour) -> dict:
 
 
 def markdown_table(behaviours: list[catalogue.Behaviour]) -> str:
-    """The catalogue as the Markdown table in docs/catalogue.md."""
+    """The catalogue as the Markdown table in docs/catalogue.md, with the socket families each
+    behaviour's scenario runs over (a stream behaviour may run over Unix-domain sockets too)."""
+    families = scenario_families()
     lines = ["# Behaviour catalogue", "",
-             "Generated from `conformance/catalogue/*.toml` by `sockspec list --format markdown`; "
-             "do not edit by hand.", ""]
+             "Generated from `conformance/catalogue/*.toml` and the scenarios' families by "
+             "`sockspec list --format markdown`; do not edit by hand.", ""]
     area = None
     for b in behaviours:
         if b.area != area:
             area = b.area
             lines += ["", f"## {area.kind} — {area.title} (`{area.prefix}`)", "",
-                      "| ID | level | behaviour | rule | source | needs |", "| --- | --- | --- | --- | --- | --- |"]
+                      "| ID | level | behaviour | rule | source | needs | families |",
+                      "| --- | --- | --- | --- | --- | --- | --- |"]
         source = f"[{b.source}]({b.link})" if b.link else b.source
-        lines.append(f"| {b.id} | {b.level} | {b.title} | {b.rule} | {source} | {', '.join(b.needs)} |")
+        lines.append(f"| {b.id} | {b.level} | {b.title} | {b.rule} | {source} | {', '.join(b.needs)} | "
+                     f"{', '.join(families.get(b.id, ()))} |")
     return "\n".join(lines) + "\n"
+
+
+def scenario_families() -> dict[str, tuple[str, ...]]:
+    """Behaviour id -> the families its scenarios run over, in order (ipv4, ipv6, ipv4-mapped, unix)."""
+    from conformance.scenario import FAMILY_HOSTS, SCENARIOS
+    from conformance.scenarios import load_all
+    load_all()
+    order = list(FAMILY_HOSTS)
+    return {b_id: tuple(sorted({f for s in scenarios for f in s.sockspec.families}, key=order.index))
+            for b_id, scenarios in SCENARIOS.items()}
 
 
 if __name__ == "__main__":

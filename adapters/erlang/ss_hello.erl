@@ -9,12 +9,14 @@ features() ->
      <<"opt.reuseaddr">>, <<"opt.reuseport">>, <<"opt.nodelay">>, <<"opt.keepalive">>,
      <<"opt.linger">>, <<"opt.rcvbuf">>, <<"opt.sndbuf">>, <<"opt.broadcast">>,
      <<"opt.v6only">>, <<"opt.ttl">>,
+     %% 1.5: gen_udp:connect on a connected socket replaces its peer; inet's tos / tclass
+     <<"udp.reconnect">>, <<"opt.tos">>,
      <<"unix.stream">>, <<"unix.dgram">>, <<"unix.abstract">>, <<"unix.autobind">>].
 
 hello() ->
     {ok, Vsn} = application:get_key(kernel, vsn),
     Release = erlang:system_info(otp_release),
-    #{<<"protocol">> => <<"1.4">>,
+    #{<<"protocol">> => <<"1.5">>,
       <<"implementation">> => <<"erlang-gen_tcp">>,
       <<"version">> => iolist_to_binary(["OTP ", Release, " (kernel ", Vsn, ", erts ",
                                          erlang:system_info(version), ")"]),

@@ -60,6 +60,8 @@ option(<<"linger">>, null, _) -> {linger, {false, 0}};
 option(<<"linger">> = N, V, _) -> {linger, {true, int(N, V)}};
 option(<<"ttl">> = N, V, inet6) -> {raw, ?IPPROTO_IPV6, ?IPV6_UNICAST_HOPS, int32(int(N, V))};
 option(<<"ttl">> = N, V, _) -> {ttl, int(N, V)};
+option(<<"tos">> = N, V, inet6) -> {tclass, int(N, V)};
+option(<<"tos">> = N, V, _) -> {tos, int(N, V)};
 option(Name, _, _) -> ss_err:unsupported(["unknown option ", Name]).
 
 key(<<"reuseaddr">>, _) -> reuseaddr;
@@ -73,6 +75,8 @@ key(<<"sndbuf">>, _) -> sndbuf;
 key(<<"linger">>, _) -> linger;
 key(<<"ttl">>, inet6) -> {raw, ?IPPROTO_IPV6, ?IPV6_UNICAST_HOPS, 4};
 key(<<"ttl">>, _) -> ttl;
+key(<<"tos">>, inet6) -> tclass;
+key(<<"tos">>, _) -> tos;
 key(Name, _) -> ss_err:unsupported(["unknown option ", Name]).
 
 value(<<"reuseport">>, {raw, _, _, Bin}) -> int_of(Bin) =/= 0;

@@ -70,6 +70,7 @@ public final class Adapter {
             case "stream.abort": return stream.abort(args);
             case "udp.bind": return datagram.bind(args);
             case "udp.connect": return datagram.connect(args);
+            case "udp.disconnect": return datagram.disconnect(args);
             case "udp.sendto": return datagram.sendto(args);
             case "udp.recvfrom": return datagram.recvfrom(args);
             case "addr.local": return Addresses.opLocal(handles, args);

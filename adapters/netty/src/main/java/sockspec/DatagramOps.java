@@ -90,6 +90,20 @@ final class DatagramOps {
         return endpoints(ch);
     }
 
+    /**
+     * udp.disconnect (1.5): Channel.disconnect(). A DatagramChannel's metadata has
+     * hasDisconnect(), so Netty disconnects instead of closing: NioDatagramChannel.doDisconnect
+     * calls java.nio's DatagramChannel.disconnect(), EpollDatagramChannel.doDisconnect the
+     * native socket's disconnect (connect to AF_UNSPEC).
+     */
+    JsonObject disconnect(Args args) throws OpError {
+        Handles.Sock s = handles.get(args);
+        Channel ch = datagram(s, "udp.disconnect");
+        ChannelFuture f = ch.disconnect().awaitUninterruptibly();
+        if (!f.isSuccess()) throw errorOf(f.cause(), "disconnect");
+        return new JsonObject();
+    }
+
     JsonObject sendto(Args args) throws OpError {
         Handles.Sock s = handles.get(args);
         byte[] data = args.data();

@@ -48,6 +48,19 @@ final class Options {
         m.put("rcvbuf", ChannelOption.SO_RCVBUF);
         m.put("sndbuf", ChannelOption.SO_SNDBUF);
         m.put("broadcast", ChannelOption.SO_BROADCAST);
+        // 1.5
+        m.put("tos", ChannelOption.IP_TOS);
+        if (epoll) {
+            m.put("keepidle", EpollChannelOption.TCP_KEEPIDLE);
+            m.put("keepintvl", EpollChannelOption.TCP_KEEPINTVL);
+            m.put("keepcnt", EpollChannelOption.TCP_KEEPCNT);
+            m.put("user_timeout", EpollChannelOption.TCP_USER_TIMEOUT);
+            m.put("cork", EpollChannelOption.TCP_CORK);
+        } else {
+            m.put("keepidle", NioChannelOption.of(jdk.net.ExtendedSocketOptions.TCP_KEEPIDLE));
+            m.put("keepintvl", NioChannelOption.of(jdk.net.ExtendedSocketOptions.TCP_KEEPINTERVAL));
+            m.put("keepcnt", NioChannelOption.of(jdk.net.ExtendedSocketOptions.TCP_KEEPCOUNT));
+        }
         return m;
     }
 
@@ -84,6 +97,16 @@ final class Options {
         return opt;
     }
 
+    /** Options whose protocol value is an integer. */
+    static boolean isIntegerName(String name) {
+        switch (name) {
+            case "rcvbuf": case "sndbuf": case "tos": case "keepidle": case "keepintvl": case "keepcnt": case "user_timeout":
+                return true;
+            default:
+                return false;
+        }
+    }
+
     /** Options carried as an int by IntegerUnixChannelOption but boolean in the protocol. */
     static boolean isBooleanName(String name) {
         return !name.equals("linger") && !name.equals("rcvbuf") && !name.equals("sndbuf") && !name.equals("ttl");
@@ -116,7 +139,7 @@ final class Options {
                 if (value == null || !value.isJsonPrimitive() || !value.getAsJsonPrimitive().isBoolean())
                     throw bad("option '" + name + "' takes a bool");
                 known = config.setOption((IntegerUnixChannelOption) opt, value.getAsBoolean() ? 1 : 0);
-            } else if (opt instanceof IntegerUnixChannelOption || name.equals("rcvbuf") || name.equals("sndbuf")) {
+            } else if (opt instanceof IntegerUnixChannelOption || isIntegerName(name)) {
                 if (value == null || !Args.isInteger(value)) throw bad("option '" + name + "' takes an integer");
                 known = config.setOption((ChannelOption<Integer>) opt, clampInt(value.getAsString()));
             } else {

@@ -14,7 +14,7 @@ import java.util.Map;
 
 /** hello (protocol version and the features this transport can do), reset and close. */
 final class Session {
-    static final String PROTOCOL_VERSION = "1.4";
+    static final String PROTOCOL_VERSION = "1.5";
 
     private final Handles handles;
     private final Net net;
@@ -103,6 +103,11 @@ final class Session {
         if (knows("rcvbuf", "socket", "datagram")) f.add("opt.rcvbuf");
         if (knows("sndbuf", "socket", "datagram")) f.add("opt.sndbuf");
         if (knows("broadcast", "datagram")) f.add("opt.broadcast");
+        f.add("udp.disconnect"); // Channel.disconnect() on a DatagramChannel (1.5)
+        // 1.5 options: the TCP ones on connections (EpollChannelOption on epoll,
+        // NioChannelOption.of(ExtendedSocketOptions) on NIO), IP_TOS on connections
+        for (String name : new String[] {"keepidle", "keepintvl", "keepcnt", "user_timeout", "cork", "tos"})
+            if (knows(name, "socket")) f.add("opt." + name);
         features = f;
         return f;
     }

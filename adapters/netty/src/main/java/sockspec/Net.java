@@ -92,8 +92,16 @@ final class Net {
      * is complete when the request is answered. (Harmless for epoll, which closes at once.)
      */
     void turnAll() {
-        turn();
-        serverGroup.next().submit(() -> { }).awaitUninterruptibly(5, TimeUnit.SECONDS);
+        // Every loop of both groups (a channel may be registered with any of them), twice: the
+        // first turn's select may have begun before the close was queued.
+        for (int round = 0; round < 2; round++) {
+            for (io.netty.util.concurrent.EventExecutor executor : group) {
+                executor.submit(() -> { }).awaitUninterruptibly(5, TimeUnit.SECONDS);
+            }
+            for (io.netty.util.concurrent.EventExecutor executor : serverGroup) {
+                executor.submit(() -> { }).awaitUninterruptibly(5, TimeUnit.SECONDS);
+            }
+        }
     }
 
     void shutdown() {

@@ -1,0 +1,3 @@
+"""Faulty targets for more_corners behaviours (issue 13, phase 2): PROOFS maps each check to its fault."""
+
+PROOFS: dict[str, dict] = {}

@@ -26,10 +26,13 @@ from .protocol import (
     FAMILIES,
     FEATURES,
     PROTOCOL_VERSION,
+    SCTP_FEATURES,
     decode_bytes,
     encode_bytes,
 )
 from .readiness import ReadinessOperations
+from .sctp import stack_name as sctp_stack
+from .sctp.operations import SctpOperations
 from .serving import EchoService
 from .unix import UnixOperations, unix_address_of
 
@@ -149,10 +152,11 @@ def parse_request(request: Any) -> tuple[str, Args]:
     return method, Args(request.get("args"))
 
 
-class ReferenceAdapter(UnixOperations, ReadinessOperations, ConnectingOperations):
+class ReferenceAdapter(UnixOperations, ReadinessOperations, ConnectingOperations, SctpOperations):
     """Protocol v1 over the stdlib ``socket`` module (``unix.*``: reference_impl.unix;
     ``wait``: reference_impl.readiness; 1.5 connects: reference_impl.connecting; flags:
-    reference_impl.flags; 1.5 options: reference_impl.options15)."""
+    reference_impl.flags; 1.5 options: reference_impl.options15; ``sctp.*`` (1.6): the kernel's
+    SCTP or usrsctp, reference_impl.sctp)."""
 
     implementation = "python-reference"
     language = "python"
@@ -538,6 +542,8 @@ def _host_features() -> set[str]:
         features.discard("opt.reuseport")
     if not ipv6_loopback_usable():
         features -= {"ipv6", "ipv4-mapped", "opt.v6only"}
+    if sctp_stack() is None:  # neither the kernel's SCTP nor usrsctp (1.6)
+        features -= set(SCTP_FEATURES)
     return features
 
 

@@ -10,7 +10,7 @@ import base64
 import binascii
 import socket
 
-PROTOCOL_VERSION = "1.5"  # 1.1 raw sockets, 1.2 serve.* and finer features, 1.3 the text without gaps, 1.4 Unix-domain sockets, 1.5 readiness, flags, more options; 1.x adapters stay compatible
+PROTOCOL_VERSION = "1.6"  # 1.1 raw sockets, 1.2 serve.* and finer features, 1.3 the text without gaps, 1.4 Unix-domain sockets, 1.5 readiness, flags, more options, 1.6 SCTP; 1.x adapters stay compatible
 DEFAULT_TIMEOUT = 5.0
 
 FAMILIES = {"ipv4": socket.AF_INET, "ipv6": socket.AF_INET6}
@@ -35,11 +35,13 @@ UNIX_FEATURES = (
     "unix.stream", "unix.dgram", "unix.seqpacket", "unix.abstract", "unix.autobind",
     "unix.socketpair", "unix.peercred", "unix.rights", "unix.credentials", "serve.unix", "serve.unixgram",
 )
+# SCTP (1.6), docs/protocol.md "SCTP (1.6)": one-to-one style associations.
+SCTP_FEATURES = ("sctp",)
 FEATURES = (
     "tcp", "udp", "ipv4", "ipv6", "ipv4-mapped", "tcp.socket", "tcp.bind-connect",
     "stream.shutdown", "stream.shutdown.read", "stream.shutdown.write", "stream.abort", "nonblocking",
     "raw", "ping-socket", "udp.connect", "tcp.listener-io", "serve.tcp", "serve.udp",
-    *UNIX_FEATURES, *FEATURES_15,
+    *UNIX_FEATURES, *FEATURES_15, *SCTP_FEATURES,
     *(f"opt.{name}" for name in OPTION_NAMES + OPTION_NAMES_15),
 )
 

@@ -12,7 +12,12 @@ from fixtures.features import needs_of, undeclared, widen
 from fixtures.protocol_schema import SCHEMA_PATH, request_problem, result_problem
 from fixtures.transports import check_response
 from reference_impl.engine import ReferenceAdapter
-from reference_impl.protocol import FEATURES, FEATURES_15, OPTION_NAMES_15
+from reference_impl.protocol import (
+    FEATURES,
+    FEATURES_15,
+    OPTION_NAMES_15,
+    PROTOCOL_VERSION,
+)
 
 OLD_SCHEMA = SCHEMA_PATH.with_name("protocol-1.4.json")
 
@@ -85,7 +90,7 @@ def test_older_adapters_are_not_widened_into_1_5():
 
 def test_the_reference_declares_every_1_5_feature():
     hello = ReferenceAdapter().handle({"id": 1, "op": "hello"})["result"]
-    assert hello["protocol"] == "1.5"
+    assert hello["protocol"] == PROTOCOL_VERSION
     assert set(FEATURES_15) | {f"opt.{name}" for name in OPTION_NAMES_15} <= set(hello["features"]) <= set(FEATURES)
 
 

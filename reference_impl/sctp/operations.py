@@ -1,0 +1,154 @@
+"""The reference's ``sctp.*`` operations (protocol 1.6), mixed into ``ReferenceAdapter``.
+
+Handles are shared with every other operation: ``close`` ends an SCTP socket too (a
+graceful close: SHUTDOWN when the association is up).
+"""
+
+from __future__ import annotations
+
+import socket
+import time
+from typing import Any
+
+from ..errors import UNSUPPORTED, OpError, from_oserror
+from ..protocol import encode_bytes
+from . import UNAVAILABLE, stack_name, usrsctp
+
+_LOOPBACK = {socket.AF_INET: "127.0.0.1", socket.AF_INET6: "::1"}
+_HOW = {"read": socket.SHUT_RD, "write": socket.SHUT_WR, "both": socket.SHUT_RDWR}
+
+
+def _new(family: int) -> Any:
+    stack = stack_name()
+    if stack is None:
+        raise OpError(UNSUPPORTED, UNAVAILABLE)
+    try:
+        if stack == "kernel":
+            from .kernel import KernelSctpSocket
+            return KernelSctpSocket(family)
+        from .sockets import SctpSocket
+        return SctpSocket(family)
+    except OSError as exc:
+        raise from_oserror(exc, "socket") from None
+
+
+def _addr(pair: Any) -> dict | None:
+    return None if pair is None else {"host": pair[0], "port": pair[1]}
+
+
+class SctpOperations:
+    """``sctp.stack``, ``sctp.listen``, ``sctp.connect``, ``sctp.accept``, ``sctp.send``,
+    ``sctp.recv``, ``sctp.shutdown``, ``sctp.abort``."""
+
+    _sockets: dict
+
+    def _sctp(self, args: Any) -> Any:
+        sock = self._socket(args)  # type: ignore[attr-defined]
+        if not hasattr(sock, "encaps_port"):
+            raise OpError("ENOTSOCK", "not an SCTP socket")
+        return sock
+
+    @staticmethod
+    def _deadline(args: Any) -> float:
+        return time.monotonic() + args.timeout()
+
+    def op_sctp_stack(self, args: Any) -> dict:
+        stack = stack_name()
+        if stack is None:
+            raise OpError(UNSUPPORTED, UNAVAILABLE)
+        if stack == "kernel":
+            return {"stack": "kernel", "version": socket.gethostname() and "Linux", "encaps_port": None}
+        try:
+            _, port = usrsctp.stack()
+        except OSError as exc:
+            raise from_oserror(exc, "usrsctp_init") from None
+        return {"stack": "usrsctp", "version": usrsctp.VERSION, "encaps_port": port}
+
+    def op_sctp_listen(self, args: Any) -> dict:
+        from ..engine import family_of, numeric_sockaddr
+        family = family_of(args)
+        host, port = numeric_sockaddr(family, args.get("host", str), args.get("port", int, 0))[:2]
+        sock = _new(family)
+        try:
+            sock.bind(host, port)
+            sock.listen(args.get("backlog", int, 16))
+        except OSError as exc:
+            sock.close()
+            raise from_oserror(exc, "listen") from None
+        return {"handle": self._register(sock), "local": _addr(sock.local()),  # type: ignore[attr-defined]
+                "encaps_port": sock.encaps_port}
+
+    def op_sctp_connect(self, args: Any) -> dict:
+        from ..engine import Args, family_of, numeric_sockaddr
+        family = family_of(args)
+        host, port = numeric_sockaddr(family, args.get("host", str), args.get("port", int))[:2]
+        encaps = args.get("encaps_port", int, None)
+        bind = Args(args.get("bind", dict, {}))
+        local_host = bind.get("host", str, _LOOPBACK[family])
+        local = numeric_sockaddr(family, local_host, bind.get("port", int, 0))
+        deadline = self._deadline(args)
+        sock = _new(family)
+        try:
+            if encaps is not None:
+                sock.set_remote_encaps_port(encaps)
+            sock.bind(*local[:2])  # on loopback: the association's only address (no multi-homing)
+            sock.connect(host, port, deadline)
+        except OSError as exc:
+            sock.close()
+            raise from_oserror(exc, "connect") from None
+        return {"handle": self._register(sock), "local": _addr(sock.local()),  # type: ignore[attr-defined]
+                "peer": _addr(sock.peer()), "encaps_port": sock.encaps_port}
+
+    def op_sctp_accept(self, args: Any) -> dict:
+        listener = self._sctp(args)
+        try:
+            conn = listener.accept(self._deadline(args))
+        except OSError as exc:
+            raise from_oserror(exc, "accept") from None
+        return {"handle": self._register(conn), "local": _addr(conn.local()),  # type: ignore[attr-defined]
+                "peer": _addr(conn.peer())}
+
+    def op_sctp_send(self, args: Any) -> dict:
+        sock, data = self._sctp(args), args.data()
+        stream, ppid = args.get("stream", int, 0), args.get("ppid", int, 0)
+        if not 0 <= stream <= 0xFFFF or not 0 <= ppid <= 0xFFFFFFFF:
+            raise OpError("EINVAL", "stream is 0..65535 and ppid 0..2^32-1")
+        try:
+            sent = sock.send(data, stream, ppid, args.get("unordered", bool, False), self._deadline(args))
+        except OSError as exc:
+            raise from_oserror(exc, "send") from None
+        return {"sent": sent}
+
+    def op_sctp_recv(self, args: Any) -> dict:
+        from ..engine import BadRequest
+        sock = self._sctp(args)
+        size = args.get("max", int)
+        if size < 1:
+            raise BadRequest("max must be >= 1")
+        try:
+            message = sock.recv(size, self._deadline(args))
+        except OSError as exc:
+            raise from_oserror(exc, "recv") from None
+        flags = [name for name, on in (("unordered", message.unordered), ("eor", message.complete)) if on]
+        return {"data": encode_bytes(message.data), "stream": message.stream, "ppid": message.ppid, "flags": flags}
+
+    def op_sctp_shutdown(self, args: Any) -> dict:
+        from ..engine import BadRequest
+        sock = self._sctp(args)
+        how = args.get("how", str, "write")
+        if how not in _HOW:
+            raise BadRequest(f"unknown shutdown direction {how!r}")
+        try:
+            sock.shutdown(_HOW[how])
+        except OSError as exc:
+            raise from_oserror(exc, "shutdown") from None
+        return {}
+
+    def op_sctp_abort(self, args: Any) -> dict:
+        sock = self._sctp(args)
+        del self._sockets[args.get("handle", int)]
+        try:
+            sock.abort()
+        except OSError as exc:
+            raise from_oserror(exc, "abort") from None
+        return {}

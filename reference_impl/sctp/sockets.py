@@ -1,0 +1,232 @@
+"""A socket-like wrapper of one usrsctp socket (one-to-one style, RFC 6458 §4): the calls
+the reference's ``sctp.*`` operations make, raising ``OSError`` with the stack's errno.
+
+Every socket is non-blocking; a call that must wait polls ``usrsctp_get_events`` until its
+deadline (the stack's own threads do the work meanwhile).
+"""
+
+from __future__ import annotations
+
+import ctypes
+import errno
+import socket
+import struct
+import time
+from dataclasses import dataclass
+
+from . import usrsctp as u
+
+_POLL_STEP = 0.002
+
+
+@dataclass(frozen=True)
+class Message:
+    data: bytes
+    stream: int
+    ppid: int
+    unordered: bool
+    complete: bool  # MSG_EOR: the message's last byte is in this read
+
+
+def _sockaddr(family: int, host: str, port: int) -> ctypes.Array:
+    packed = socket.inet_pton(family, host)
+    if family == socket.AF_INET:
+        raw = struct.pack("=H", family) + struct.pack("!H", port) + packed + bytes(8)
+    else:
+        raw = struct.pack("=H", family) + struct.pack("!HI", port, 0) + packed + struct.pack("=I", 0)
+    return ctypes.create_string_buffer(raw, len(raw))
+
+
+def _address(pointer: int) -> tuple[str, int] | None:
+    family = ctypes.c_uint16.from_address(pointer).value
+    if family == socket.AF_INET:
+        raw = ctypes.string_at(pointer, 16)
+        return socket.inet_ntop(family, raw[4:8]), struct.unpack_from("!H", raw, 2)[0]
+    if family == socket.AF_INET6:
+        raw = ctypes.string_at(pointer, 28)
+        return socket.inet_ntop(family, raw[8:24]), struct.unpack_from("!H", raw, 2)[0]
+    return None
+
+
+def _fail(context: str) -> OSError:
+    code = u.errno_now() or errno.EIO
+    return OSError(code, f"{context}: {errno.errorcode.get(code, code)}")
+
+
+class SctpSocket:
+    def __init__(self, family: int, kind: int = socket.SOCK_STREAM, pointer: int | None = None) -> None:
+        self._lib, self.encaps_port = u.stack()
+        self.family = family
+        if pointer is None:
+            ctypes.set_errno(0)
+            pointer = self._lib.usrsctp_socket(family, kind, u.IPPROTO_SCTP, None, None, 0, None)
+            if not pointer:
+                raise _fail("usrsctp_socket")
+        self._so: int | None = pointer
+        self._lib.usrsctp_set_non_blocking(pointer, 1)
+        self._set_int(u.IPPROTO_SCTP, u.SCTP_RECVRCVINFO, 1)
+
+    # -- options ---------------------------------------------------------------------------
+
+    def _set(self, level: int, name: int, value: ctypes.Structure | ctypes.c_int) -> None:
+        ctypes.set_errno(0)
+        if self._lib.usrsctp_setsockopt(self.so, level, name, ctypes.byref(value), ctypes.sizeof(value)) < 0:
+            raise _fail("usrsctp_setsockopt")
+
+    def _set_int(self, level: int, name: int, value: int) -> None:
+        self._set(level, name, ctypes.c_int(value))
+
+    def set_nodelay(self, on: bool) -> None:
+        self._set_int(u.IPPROTO_SCTP, u.SCTP_NODELAY, int(on))
+
+    def set_remote_encaps_port(self, port: int) -> None:
+        """The UDP port the peer's stack listens on (SCTP_REMOTE_UDP_ENCAPS_PORT, RFC 6951 §5.2)."""
+        encaps = u.UdpEncaps()
+        encaps.sue_port = socket.htons(port)
+        self._set(u.IPPROTO_SCTP, u.SCTP_REMOTE_UDP_ENCAPS_PORT, encaps)
+
+    def socket_error(self) -> int:
+        value, size = ctypes.c_int(0), ctypes.c_uint32(ctypes.sizeof(ctypes.c_int))
+        if self._lib.usrsctp_getsockopt(self.so, u.SOL_SOCKET, u.SO_ERROR, ctypes.byref(value), ctypes.byref(size)) < 0:
+            return 0
+        return value.value
+
+    # -- addresses --------------------------------------------------------------------------
+
+    @property
+    def so(self) -> int:
+        if self._so is None:
+            raise OSError(errno.EBADF, "closed")
+        return self._so
+
+    def _addresses(self, get: str, free: str) -> tuple[str, int] | None:
+        addrs = ctypes.c_void_p()
+        count = getattr(self._lib, get)(self.so, 0, ctypes.byref(addrs))
+        if count <= 0 or not addrs.value:
+            return None
+        try:
+            return _address(addrs.value)
+        finally:
+            getattr(self._lib, free)(addrs)
+
+    def local(self) -> tuple[str, int] | None:
+        return self._addresses("usrsctp_getladdrs", "usrsctp_freeladdrs")
+
+    def peer(self) -> tuple[str, int] | None:
+        return self._addresses("usrsctp_getpaddrs", "usrsctp_freepaddrs")
+
+    # -- waiting --------------------------------------------------------------------------
+
+    def wait(self, mask: int, deadline: float) -> int:
+        """The events in ``mask`` (or an error) now pending; 0 when the deadline passed first."""
+        while True:
+            events = self._lib.usrsctp_get_events(self.so)
+            if events & (mask | u.SCTP_EVENT_ERROR):
+                return events
+            if time.monotonic() >= deadline:
+                return 0
+            time.sleep(_POLL_STEP)
+
+    def _retry(self, call, mask: int, deadline: float, context: str):
+        """Run ``call`` (which returns None on EWOULDBLOCK) until it gives a result or time runs out."""
+        while True:
+            result = call()
+            if result is not None:
+                return result
+            if not self.wait(mask, deadline):
+                raise OSError(errno.ETIMEDOUT, f"{context}: timed out")
+
+    # -- calls ----------------------------------------------------------------------------
+
+    def bind(self, host: str, port: int) -> None:
+        address = _sockaddr(self.family, host, port)
+        ctypes.set_errno(0)
+        if self._lib.usrsctp_bind(self.so, address, len(address)) < 0:
+            raise _fail("usrsctp_bind")
+
+    def listen(self, backlog: int) -> None:
+        ctypes.set_errno(0)
+        if self._lib.usrsctp_listen(self.so, backlog) < 0:
+            raise _fail("usrsctp_listen")
+
+    def accept(self, deadline: float) -> SctpSocket:
+        def attempt() -> SctpSocket | None:
+            ctypes.set_errno(0)
+            pointer = self._lib.usrsctp_accept(self.so, None, None)
+            if pointer:
+                return SctpSocket(self.family, pointer=pointer)
+            if u.errno_now() in (errno.EWOULDBLOCK, errno.EAGAIN, 0):
+                return None
+            raise _fail("usrsctp_accept")
+        return self._retry(attempt, u.SCTP_EVENT_READ, deadline, "accept")
+
+    def connect(self, host: str, port: int, deadline: float) -> None:
+        address = _sockaddr(self.family, host, port)
+        ctypes.set_errno(0)
+        if self._lib.usrsctp_connect(self.so, address, len(address)) == 0:
+            return
+        if u.errno_now() != errno.EINPROGRESS:
+            raise _fail("usrsctp_connect")
+        events = self.wait(u.SCTP_EVENT_WRITE, deadline)
+        if not events:
+            raise OSError(errno.ETIMEDOUT, "connect: timed out")
+        code = self.socket_error()
+        if code:
+            raise OSError(code, f"connect: {errno.errorcode.get(code, code)}")
+        if events & u.SCTP_EVENT_ERROR and not events & u.SCTP_EVENT_WRITE:
+            raise OSError(errno.ECONNREFUSED, "connect: the association was not set up")
+
+    def send(self, data: bytes, stream: int, ppid: int, unordered: bool, deadline: float) -> int:
+        info = u.SndInfo(snd_sid=stream, snd_flags=u.SCTP_UNORDERED if unordered else 0,
+                         snd_ppid=socket.htonl(ppid))
+
+        def attempt() -> int | None:
+            ctypes.set_errno(0)
+            sent = self._lib.usrsctp_sendv(self.so, data, len(data), None, 0, ctypes.byref(info),
+                                           ctypes.sizeof(info), u.SCTP_SENDV_SNDINFO, 0)
+            if sent >= 0:
+                return sent
+            if u.errno_now() in (errno.EWOULDBLOCK, errno.EAGAIN):
+                return None
+            raise _fail("usrsctp_sendv")
+        return self._retry(attempt, u.SCTP_EVENT_WRITE, deadline, "send")
+
+    def recv(self, size: int, deadline: float) -> Message:
+        buffer = ctypes.create_string_buffer(max(size, 1))
+        info = u.RcvInfo()
+
+        def attempt() -> Message | None:
+            info_size, info_type = ctypes.c_uint32(ctypes.sizeof(info)), ctypes.c_uint(0)
+            from_size, flags = ctypes.c_uint32(0), ctypes.c_int(0)
+            ctypes.set_errno(0)
+            got = self._lib.usrsctp_recvv(self.so, buffer, size, None, ctypes.byref(from_size), ctypes.byref(info),
+                                          ctypes.byref(info_size), ctypes.byref(info_type), ctypes.byref(flags))
+            if got < 0:
+                if u.errno_now() in (errno.EWOULDBLOCK, errno.EAGAIN):
+                    return None
+                raise _fail("usrsctp_recvv")
+            if flags.value & u.MSG_NOTIFICATION:
+                return None  # none are subscribed; never handed on
+            has_info = got > 0 and info_type.value == u.SCTP_RECVV_RCVINFO
+            return Message(buffer.raw[:got], info.rcv_sid if has_info else 0,
+                           socket.ntohl(info.rcv_ppid) if has_info else 0,
+                           bool(has_info and info.rcv_flags & u.SCTP_UNORDERED), bool(flags.value & u.MSG_EOR))
+        return self._retry(attempt, u.SCTP_EVENT_READ, deadline, "recv")
+
+    def shutdown(self, how: int) -> None:
+        ctypes.set_errno(0)
+        if self._lib.usrsctp_shutdown(self.so, how) < 0:
+            raise _fail("usrsctp_shutdown")
+
+    def abort(self) -> None:
+        """Close with SO_LINGER {on, 0}: the association ends with an ABORT (RFC 6458 §4.1.4)."""
+        self._set(u.SOL_SOCKET, u.SO_LINGER, u.Linger(1, 0))
+        self.close()
+
+    def close(self) -> None:
+        if self._so is not None:
+            so, self._so = self._so, None
+            self._lib.usrsctp_close(so)
+
+    def fileno(self) -> int:
+        return -1

@@ -226,6 +226,12 @@ class Run:
         self._held.append(observer)
         return observer
 
+    def observe_udp(self, port: int) -> WireObserver:
+        """Start capturing this port's UDP datagrams on lo (needs "host.capture")."""
+        observer = WireObserver(port, "udp")
+        self._held.append(observer)
+        return observer
+
     # -- Unix-domain addresses (1.4) -------------------------------------------------------
 
     @property

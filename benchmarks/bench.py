@@ -1,12 +1,16 @@
 """Benchmarks: protocol round trips against the IPC floor, and the suite's wall time.
 
-    python benchmarks/bench.py [--quick] [--no-suite] [--matrix] [--targets NAME ...]
+    python benchmarks/bench.py [--quick] [--no-suite] [--matrix] [--driver] [--targets NAME ...]
 
 Per target: start-up (process start to the hello answer, median of five) and the no-op
 round trip (median and p99) timed from the suite's side, with the same client code the
 tests use. The floor is a bare one-byte round trip through `cat` over two pipes, measured
 beside each target in the same run, so the ratios compare like with like on whatever
 machine runs this. Figures are printed, never asserted: speed is measured here, not tested.
+
+The driver's own cost (``--driver`` for that section alone): a no-op through an Endpoint, as
+scenarios make it, beside the same JSON line through `cat` and sent to the adapter raw, with
+the standard library's json and with msgspec (the `fast` extra), pinned to one CPU.
 """
 
 from __future__ import annotations
@@ -172,6 +176,106 @@ def matrix_wall_time(workers: str) -> None:
     print(f"    {' '.join(argv[1:])}\n    {elapsed:.0f} s (goal ≤ 180 s: {'met' if elapsed <= 180 else 'MISSED'}) — {last}")
 
 
+class LineEcho:
+    """The bare pipe round trip of a protocol line: ``line`` written to `cat` and read back
+    through the same kind of pipes the suite's transport uses (subprocess pipes, os.write,
+    os.read): what any answer over a pipe costs before anyone parses a byte."""
+
+    def __init__(self, line: bytes) -> None:
+        self.line = line
+        self.child = subprocess.Popen(["cat"], stdin=subprocess.PIPE, stdout=subprocess.PIPE, bufsize=0)
+        self.write_fd, self.read_fd = self.child.stdin.fileno(), self.child.stdout.fileno()
+
+    def round_trip(self) -> None:
+        os.write(self.write_fd, self.line)
+        got = os.read(self.read_fd, 1 << 16)
+        while not got.endswith(b"\n"):
+            got += os.read(self.read_fd, 1 << 16)
+
+    def close(self) -> None:
+        self.child.stdin.close()
+        self.child.wait()
+
+
+def raw_line_call(transport: SubprocessTransport, line: bytes):
+    """The same line written to the adapter itself and its answer read, with none of the
+    suite's work (no encoding, parsing, checking or trace): the adapter's own floor."""
+    write_fd, read_fd = transport._stdin, transport._stdout
+
+    def call() -> None:
+        os.write(write_fd, line)
+        got = os.read(read_fd, 1 << 16)
+        while not got.endswith(b"\n"):
+            got += os.read(read_fd, 1 << 16)
+    return call
+
+
+def driver_cost(count: int, targets: list[str]) -> None:
+    """The suite's side of a no-op round trip: ``addr.local`` of a handle that does not exist
+    (an EBADF answer), made through an Endpoint as scenarios make it (trace, coverage, schema
+    check, JSON both ways), against the bare pipe round trip of the same line through `cat`,
+    and against the same line sent to the adapter raw. Timed in alternating batches."""
+    from fixtures import codec
+    from reference_impl.errors import OpError
+
+    print("\nthe driver's own cost: a no-op (addr.local of a handle that does not exist → EBADF), in µs, median")
+    print("  pipe     the request's own line through `cat` and back (the bare pipe round trip)")
+    print("  raw      the same line to the adapter, its answer read: no suite code at all")
+    print("  suite    Endpoint.call as scenarios make it: args, trace entry, coverage, JSON, schema check")
+    print("  own      suite − raw: what the suite's code adds to a round trip")
+    print("  side     suite − (raw − pipe): the suite's round trip as if the adapter answered as fast as `cat`;")
+    print("           the goal is side ≤ 2 × pipe (the suite's side of the round trip, the adapter's work left out)")
+    print(f"  codecs: msgspec {'installed' if codec.msgspec is not None else 'NOT installed'}; each target is measured"
+          " with the standard library's json and, if installed, msgspec\n")
+    print(f"{'target':<8} {'codec':<8} {'pipe':>6} {'raw':>6} {'suite':>6} {'own':>6} {'side':>6} {'side/pipe':>9}"
+          f" {'suite/pipe':>10}  goal")
+    codecs = ["stdlib", "msgspec"] if codec.msgspec is not None else ["stdlib"]
+    for name in targets:
+        try:
+            target, _ = start_target(name)
+            transport = target.transport()
+        except (TargetUnavailable, AdapterFault) as exc:
+            print(f"{name:<8} unavailable: {exc}")
+            continue
+        if not isinstance(transport, SubprocessTransport):
+            print(f"{name:<8} runs in-process: no pipe to compare with")
+            target.close()
+            continue
+        try:
+            endpoint = Endpoint(transport, "client", Trace())
+
+            def suite_call(endpoint: Endpoint = endpoint) -> None:
+                try:
+                    endpoint.call("addr.local", handle=999999)
+                except OpError:
+                    pass
+            for which in codecs:
+                codec.use_fast(which == "msgspec")
+                line = codec.dumps({"id": 123456, "op": "addr.local", "args": {"handle": 999999}}) + b"\n"
+                echo = LineEcho(line)
+                raw_call = raw_line_call(transport, line)
+                try:
+                    pipe, raw, suite, sides = [], [], [], []
+                    per_batch = max(50, count // 10)
+                    for _ in range(10):
+                        endpoint.trace = Trace()  # as a case starts with a trace of its own
+                        batch = [statistics.median(per_call_samples(call, per_batch))
+                                 for call in (echo.round_trip, raw_call, suite_call)]
+                        pipe.append(batch[0])
+                        raw.append(batch[1])
+                        suite.append(batch[2])
+                        sides.append((batch[2] - (batch[1] - batch[0])) / batch[0])
+                finally:
+                    echo.close()
+                p, r, su = statistics.median(pipe), statistics.median(raw), statistics.median(suite)
+                side_ratio = statistics.median(sides)
+                print(f"{target.label:<8} {which:<8} {p:6.1f} {r:6.1f} {su:6.1f} {su - r:6.1f} {su - r + p:6.1f}"
+                      f" {side_ratio:9.2f} {su / p:10.2f}  side ≤ 2× pipe {'met' if side_ratio <= 2 else 'MISSED'}")
+        finally:
+            codec.use_fast(True)
+            target.close()
+
+
 def schema_cost(count: int) -> None:
     """What checking every answer against the protocol's JSON Schema costs per answer."""
     from fixtures.protocol_schema import result_problem
@@ -196,6 +300,8 @@ def main() -> None:
     parser.add_argument("--no-suite", action="store_true", help="skip the suite wall-time runs")
     parser.add_argument("--matrix", action="store_true", help="also time the whole matrix of built-in targets")
     parser.add_argument("--targets", nargs="*", default=None, help="targets to time (default: reference and every built-in)")
+    parser.add_argument("--driver", action="store_true",
+                        help="only the driver's own cost (the suite's side of a no-op round trip against the pipe)")
     parser.add_argument("--no-pin", action="store_true",
                         help="do not pin to one CPU (then a cross-CPU wake-up of an idle vCPU, ~70 µs on the VMs "
                              "here, may or may not land in any round trip)")
@@ -206,6 +312,10 @@ def main() -> None:
         os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
     count = 500 if args.quick else 3000
     targets = args.targets or ["reference", "sub=cmd:" + " ".join(SUBPROCESS_REFERENCE), *names()]
+    driver_targets = args.targets or ["c", "rust", "sub=cmd:" + " ".join(SUBPROCESS_REFERENCE)]
+    if args.driver:
+        driver_cost(count, driver_targets)
+        return
 
     print("no-op round trip (reset) and addr.local from the suite's side, in µs, beside the pipe floor")
     print("(a one-byte round trip through `cat`, timed in batches alternating with the target's: the VM's\n"
@@ -240,6 +350,7 @@ def main() -> None:
         print(f"{label:<12} {startup * 1000:7.0f}ms {floor:6.1f}/{floor_p99:<7.1f} {noop:7.1f}/{noop_p99:<7.1f}"
               f" {ratio:8.2f} {costs['addr.local'][0]:15.1f} {noop - proto:+17.1f} µs  {'; '.join(verdicts)}")
 
+    driver_cost(count, driver_targets)
     schema_cost(count)
 
     print("\nsession load against the reference echo program (goal: 1000 sessions < 2 s):")

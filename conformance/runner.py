@@ -74,7 +74,9 @@ _EXPECTED: dict[tuple[str, str, str, str], object] = {}
 def _expected(scenario, spec: ScenarioSpec, case: Case, seats: tuple[str, ...]):
     key = (spec.behaviour.id, f"{scenario.__module__}.{scenario.__qualname__}", case.family, case.seat)
     if key not in _EXPECTED:
-        _EXPECTED[key] = execute(scenario, spec, case.family, case.seat, _reference_seats(seats), _served_echo(spec))
+        trace = execute(scenario, spec, case.family, case.seat, _reference_seats(seats), _served_echo(spec))
+        trace.count_requests()  # kept for the run: counted now, its requests' data let go
+        _EXPECTED[key] = trace
     return _EXPECTED[key]
 
 

@@ -3,6 +3,7 @@
 package main
 
 import (
+	ctxpkg "context"
 	"errors"
 	"fmt"
 	"net"
@@ -54,7 +55,10 @@ func translate(err error, context string, timeout float64) *opError {
 	if errors.As(err, &op) {
 		return op
 	}
-	if errors.Is(err, os.ErrDeadlineExceeded) {
+	// A deadline that passed on a connection is os.ErrDeadlineExceeded; one that passed while
+	// Dialer.Dial was still connecting is net's own timeout error, which is
+	// context.DeadlineExceeded (net.mapErr).
+	if errors.Is(err, os.ErrDeadlineExceeded) || errors.Is(err, ctxpkg.DeadlineExceeded) {
 		if timeout == 0 {
 			// net has no non-blocking mode: "timeout: 0" is a 2 ms deadline (timeouts.go),
 			// and what net reports when it passes is a timeout, not an errno.

@@ -40,7 +40,7 @@ def test_sockspec_list_prints_ids_and_sources(capsys):
 
 
 def test_selection_by_prefix():
-    assert {b.id for b in catalogue.select(["tcp-passive-02"])} == {f"TCP-PASSIVE-02{i}" for i in range(6)}
+    assert {b.id for b in catalogue.select(["tcp-passive-02"])} == {f"TCP-PASSIVE-02{i}" for i in range(10)}
 
 
 def test_session_teardown_and_datagram_areas_hold_at_least_45_behaviours():

@@ -176,7 +176,7 @@ def test_a_nan_in_an_answer_is_judged_not_taken_for_null(fast):
 
 # -- the trace: coverage counted late, data decoded once ------------------------------
 
-def test_coverage_counted_late_is_what_it_was_counted_at_once():
+def test_coverage_counted_late_is_what_it_was_counted_at_once(fast):
     trace = Trace()
     args = {"handle": 1, "how": "write"}
     trace.add_request("client", "stream.shutdown", args)
@@ -190,6 +190,16 @@ def test_coverage_counted_late_is_what_it_was_counted_at_once():
                                    "tcp.connect options.nodelay"],
                     "features": ["opt.nodelay", "stream.shutdown.write", "tcp"]}
     assert trace.coverage(["server"], frozenset({"udp"}))["operations"] == ["udp.bind"]
+
+
+def test_coverage_of_args_that_only_look_alike_is_counted_apart(fast):
+    listed, other = Trace(), Trace()
+    for _ in range(2):  # counted, then remembered
+        listed.add_request("client", "wait", {"handle": 1, "events": ["read", "rdhangup"], "timeout": 0})
+        other.add_request("client", "wait", {"handle": 1, "events": ("read", "rdhangup"), "timeout": 0})
+    declared = frozenset({"wait", "wait.rdhangup", "nonblocking"})
+    assert listed.coverage(["client"], declared)["features"] == ["wait", "wait.rdhangup"]
+    assert other.coverage(["client"], declared)["features"] == ["wait"]
 
 
 class _Echoing:

@@ -96,8 +96,9 @@ class SctpOperations:
         except OSError as exc:
             sock.close()
             raise from_oserror(exc, "connect") from None
-        return {"handle": self._register(sock), "local": _addr(sock.local()),  # type: ignore[attr-defined]
-                "peer": _addr(sock.peer()), "encaps_port": sock.encaps_port}
+        # an association already over (the peer aborted at once) has no addresses left to ask for
+        return {"handle": self._register(sock), "local": _addr(sock.local() or local[:2]),  # type: ignore[attr-defined]
+                "peer": _addr(sock.peer() or (host, port)), "encaps_port": sock.encaps_port}
 
     def op_sctp_accept(self, args: Any) -> dict:
         listener = self._sctp(args)
@@ -106,7 +107,7 @@ class SctpOperations:
         except OSError as exc:
             raise from_oserror(exc, "accept") from None
         return {"handle": self._register(conn), "local": _addr(conn.local()),  # type: ignore[attr-defined]
-                "peer": _addr(conn.peer())}
+                "peer": _addr(conn.peer_or_known() if hasattr(conn, "peer_or_known") else conn.peer())}
 
     def op_sctp_send(self, args: Any) -> dict:
         sock, data = self._sctp(args), args.data()

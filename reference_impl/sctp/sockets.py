@@ -7,16 +7,19 @@ deadline (the stack's own threads do the work meanwhile).
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import errno
 import socket
 import struct
+import threading
 import time
 from dataclasses import dataclass
 
 from . import usrsctp as u
 
 _POLL_STEP = 0.002
+_NOTHING = ctypes.create_string_buffer(1)  # usrsctp_sendv wants a buffer even for no data
 
 
 @dataclass(frozen=True)
@@ -53,6 +56,60 @@ def _fail(context: str) -> OSError:
     return OSError(code, f"{context}: {errno.errorcode.get(code, code)}")
 
 
+def _association_count(lib, so: int) -> int:
+    """How many peer addresses the socket's association has: 0 once it is gone."""
+    addrs = ctypes.c_void_p()
+    count = lib.usrsctp_getpaddrs(so, 0, ctypes.byref(addrs))
+    if count > 0 and addrs.value:
+        lib.usrsctp_freepaddrs(addrs)
+    return max(count, 0)
+
+
+class _Reaper:
+    """Frees retired usrsctp sockets once their association is over (or, failing that, after
+    an ABORT), from one daemon thread."""
+
+    GRACE = 10.0  # seconds a graceful shutdown may take before the association is aborted
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._retired: list[tuple[ctypes.CDLL, int, float]] = []
+        self._thread: threading.Thread | None = None
+
+    def retire(self, lib: ctypes.CDLL, so: int) -> None:
+        with self._lock:
+            self._retired.append((lib, so, time.monotonic()))
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, name="usrsctp reaper", daemon=True)
+                self._thread.start()
+        self.sweep()
+
+    def sweep(self) -> None:
+        with self._lock:
+            retired, self._retired = self._retired, []
+        kept = []
+        for lib, so, since in retired:
+            if _association_count(lib, so) == 0:
+                lib.usrsctp_close(so)
+            elif time.monotonic() - since > self.GRACE:
+                info = u.SndInfo(snd_flags=u.SCTP_ABORT)
+                lib.usrsctp_sendv(so, _NOTHING, 0, None, 0, ctypes.byref(info), ctypes.sizeof(info),
+                                  u.SCTP_SENDV_SNDINFO, 0)
+                kept.append((lib, so, time.monotonic()))
+            else:
+                kept.append((lib, so, since))
+        with self._lock:
+            self._retired.extend(kept)
+
+    def _run(self) -> None:
+        while True:
+            time.sleep(0.05)
+            self.sweep()
+
+
+_REAPER = _Reaper()
+
+
 class SctpSocket:
     def __init__(self, family: int, kind: int = socket.SOCK_STREAM, pointer: int | None = None) -> None:
         self._lib, self.encaps_port = u.stack()
@@ -63,6 +120,7 @@ class SctpSocket:
             if not pointer:
                 raise _fail("usrsctp_socket")
         self._so: int | None = pointer
+        self._known: tuple = (None, None)  # local and peer address as accept reported them
         self._lib.usrsctp_set_non_blocking(pointer, 1)
         self._set_int(u.IPPROTO_SCTP, u.SCTP_RECVRCVINFO, 1)
 
@@ -110,10 +168,13 @@ class SctpSocket:
             getattr(self._lib, free)(addrs)
 
     def local(self) -> tuple[str, int] | None:
-        return self._addresses("usrsctp_getladdrs", "usrsctp_freeladdrs")
+        return self._addresses("usrsctp_getladdrs", "usrsctp_freeladdrs") or self._known[0]
 
     def peer(self) -> tuple[str, int] | None:
         return self._addresses("usrsctp_getpaddrs", "usrsctp_freepaddrs")
+
+    def peer_or_known(self) -> tuple[str, int] | None:
+        return self.peer() or self._known[1]
 
     # -- waiting --------------------------------------------------------------------------
 
@@ -151,10 +212,14 @@ class SctpSocket:
 
     def accept(self, deadline: float) -> SctpSocket:
         def attempt() -> SctpSocket | None:
+            name, size = ctypes.create_string_buffer(128), ctypes.c_uint32(128)
             ctypes.set_errno(0)
-            pointer = self._lib.usrsctp_accept(self.so, None, None)
+            pointer = self._lib.usrsctp_accept(self.so, name, ctypes.byref(size))
             if pointer:
-                return SctpSocket(self.family, pointer=pointer)
+                conn = SctpSocket(self.family, pointer=pointer)
+                # what accept said: an association already over has no addresses left to ask for
+                conn._known = (self.local(), _address(ctypes.addressof(name)))
+                return conn
             if u.errno_now() in (errno.EWOULDBLOCK, errno.EAGAIN, 0):
                 return None
             raise _fail("usrsctp_accept")
@@ -219,14 +284,29 @@ class SctpSocket:
             raise _fail("usrsctp_shutdown")
 
     def abort(self) -> None:
-        """Close with SO_LINGER {on, 0}: the association ends with an ABORT (RFC 6458 §4.1.4)."""
-        self._set(u.SOL_SOCKET, u.SO_LINGER, u.Linger(1, 0))
+        """End the association with an ABORT (RFC 6458 §5.3.4, SCTP_ABORT), then close."""
+        if self._so is not None and self.peer() is not None:
+            info = u.SndInfo(snd_flags=u.SCTP_ABORT)
+            ctypes.set_errno(0)
+            if self._lib.usrsctp_sendv(self.so, _NOTHING, 0, None, 0, ctypes.byref(info), ctypes.sizeof(info),
+                                       u.SCTP_SENDV_SNDINFO, 0) < 0:
+                raise _fail("usrsctp_sendv(SCTP_ABORT)")
         self.close()
 
     def close(self) -> None:
-        if self._so is not None:
-            so, self._so = self._so, None
-            self._lib.usrsctp_close(so)
-
+        """A graceful close: SHUTDOWN when an association is up. The usrsctp socket itself is
+        freed only once it has no association left (reaper below): usrsctp_close while the
+        stack's timer thread runs a timer of the socket's association can abort the process
+        (sctplab/usrsctp#383, #676)."""
+        if self._so is None:
+            return
+        so, self._so = self._so, None
+        if _association_count(self._lib, so) > 0:
+            self._lib.usrsctp_shutdown(so, socket.SHUT_WR)
+        _REAPER.retire(self._lib, so)
     def fileno(self) -> int:
         return -1
+
+    def __del__(self) -> None:  # as a stdlib socket does: a forgotten socket is closed
+        with contextlib.suppress(Exception):  # at interpreter exit the library may be gone
+            self.close()

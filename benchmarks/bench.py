@@ -1,6 +1,6 @@
 """Benchmarks: protocol round trips against the IPC floor, and the suite's wall time.
 
-    python benchmarks/bench.py [--quick] [--no-suite] [--matrix] [--driver] [--targets NAME ...]
+    python benchmarks/bench.py [--quick] [--no-suite] [--matrix] [--driver [--before CHECKOUT]] [--targets NAME ...]
 
 Per target: start-up (process start to the hello answer, median of five) and the no-op
 round trip (median and p99) timed from the suite's side, with the same client code the
@@ -10,7 +10,9 @@ machine runs this. Figures are printed, never asserted: speed is measured here, 
 
 The driver's own cost (``--driver`` for that section alone): a no-op through an Endpoint, as
 scenarios make it, beside the same JSON line through `cat` and sent to the adapter raw, with
-the standard library's json and with msgspec (the `fast` extra), pinned to one CPU.
+the standard library's json and with msgspec (the `fast` extra), pinned to one CPU; with
+``--before CHECKOUT`` an earlier commit's driver too (``git worktree add /tmp/old COMMIT``),
+in turns with this one, so that both meet the same machine.
 """
 
 from __future__ import annotations
@@ -24,6 +26,8 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+if len(sys.argv) > 2 and sys.argv[1] == "--driver-probe":  # measuring another checkout's driver (--before)
+    ROOT = Path(sys.argv[2]).resolve()
 sys.path.insert(0, str(ROOT))
 
 from fixtures.builtin_adapters import adapter_command, manifest, names  # noqa: E402
@@ -210,13 +214,66 @@ def raw_line_call(transport: SubprocessTransport, line: bytes):
     return call
 
 
-def driver_cost(count: int, targets: list[str]) -> None:
-    """The suite's side of a no-op round trip: ``addr.local`` of a handle that does not exist
-    (an EBADF answer), made through an Endpoint as scenarios make it (trace, coverage, schema
-    check, JSON both ways), against the bare pipe round trip of the same line through `cat`,
-    and against the same line sent to the adapter raw. Timed in alternating batches."""
-    from fixtures import codec
+def driver_batches(name: str, count: int, codec_name: str | None) -> dict[str, list[float]] | str:
+    """Per-batch medians (µs) of the pipe, raw and suite round trips of one target: the
+    no-op is ``addr.local`` of a handle that does not exist, answered EBADF. ``codec_name``:
+    "stdlib" or "msgspec" where fixtures.codec exists, None before it did."""
     from reference_impl.errors import OpError
+    try:
+        target, _ = start_target(name)
+        transport = target.transport()
+    except (TargetUnavailable, AdapterFault) as exc:
+        return f"unavailable: {exc}"
+    if not isinstance(transport, SubprocessTransport):
+        target.close()
+        return "runs in-process: no pipe to compare with"
+    if codec_name is not None:
+        from fixtures import codec
+        codec.use_fast(codec_name == "msgspec")
+    endpoint = Endpoint(transport, "client", Trace())
+
+    def suite_call() -> None:
+        try:
+            endpoint.call("addr.local", handle=999999)
+        except OpError:
+            pass
+    # The very line the suite writes (compact JSON; the id's width as in a long run).
+    line = b'{"id":123456,"op":"addr.local","args":{"handle":999999}}\n'
+    echo = LineEcho(line)
+    raw_call = raw_line_call(transport, line)
+    figures: dict[str, list[float]] = {"pipe": [], "raw": [], "suite": []}
+    try:
+        per_batch = max(50, count // 10)
+        for _ in range(10):
+            endpoint.trace = Trace()  # as a case starts with a trace of its own
+            for key, call in (("pipe", echo.round_trip), ("raw", raw_call), ("suite", suite_call)):
+                figures[key].append(statistics.median(per_call_samples(call, per_batch)))
+    finally:
+        echo.close()
+        target.close()
+    return figures
+
+
+def driver_probe(argv: list[str]) -> None:
+    """``--driver-probe ROOT TARGET COUNT``: driver_batches of ROOT's code, as JSON on stdout."""
+    import json
+    name, count = argv[1], int(argv[2])
+    import fixtures.transports
+    assert fixtures.transports.__file__.startswith(str(ROOT)), fixtures.transports.__file__
+    codec = getattr(fixtures.transports, "codec", None)  # fixtures.codec: from issue 15 on
+    codec_name = None if codec is None else "msgspec" if codec.msgspec is not None else "stdlib"
+    if hasattr(os, "sched_setaffinity"):
+        os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
+    print(json.dumps({"codec": codec_name or "json", "figures": driver_batches(name, count, codec_name)}))
+
+
+def driver_cost(count: int, targets: list[str], before: str | None = None) -> None:
+    """The suite's side of a no-op round trip, made through an Endpoint as scenarios make it
+    (trace, coverage, schema check, JSON both ways), against the bare pipe round trip of the
+    same line through `cat`, and against the same line sent to the adapter raw. ``before``:
+    another checkout (an earlier commit) measured the same way, in turns with this one."""
+    import json
+    from fixtures import codec
 
     print("\nthe driver's own cost: a no-op (addr.local of a handle that does not exist → EBADF), in µs, median")
     print("  pipe     the request's own line through `cat` and back (the bare pipe round trip)")
@@ -224,56 +281,45 @@ def driver_cost(count: int, targets: list[str]) -> None:
     print("  suite    Endpoint.call as scenarios make it: args, trace entry, coverage, JSON, schema check")
     print("  own      suite − raw: what the suite's code adds to a round trip")
     print("  side     suite − (raw − pipe): the suite's round trip as if the adapter answered as fast as `cat`;")
-    print("           the goal is side ≤ 2 × pipe (the suite's side of the round trip, the adapter's work left out)")
-    print(f"  codecs: msgspec {'installed' if codec.msgspec is not None else 'NOT installed'}; each target is measured"
-          " with the standard library's json and, if installed, msgspec\n")
-    print(f"{'target':<8} {'codec':<8} {'pipe':>6} {'raw':>6} {'suite':>6} {'own':>6} {'side':>6} {'side/pipe':>9}"
+    print("           the goal: side ≤ 2 × pipe (the suite's side of the round trip, the adapter's work left out)")
+    print(f"  msgspec {'installed' if codec.msgspec is not None else 'NOT installed'} (the fast extra); pinned to one CPU"
+          + (f"; 'before' is {before}, measured in turns with this checkout" if before else "") + "\n")
+    print(f"{'target':<8} {'code':<16} {'pipe':>6} {'raw':>6} {'suite':>6} {'own':>6} {'side':>6} {'side/pipe':>9}"
           f" {'suite/pipe':>10}  goal")
-    codecs = ["stdlib", "msgspec"] if codec.msgspec is not None else ["stdlib"]
+    runs = [("now, stdlib", "stdlib")] + ([("now, msgspec", "msgspec")] if codec.msgspec is not None else [])
     for name in targets:
-        try:
-            target, _ = start_target(name)
-            transport = target.transport()
-        except (TargetUnavailable, AdapterFault) as exc:
-            print(f"{name:<8} unavailable: {exc}")
-            continue
-        if not isinstance(transport, SubprocessTransport):
-            print(f"{name:<8} runs in-process: no pipe to compare with")
-            target.close()
-            continue
-        try:
-            endpoint = Endpoint(transport, "client", Trace())
-
-            def suite_call(endpoint: Endpoint = endpoint) -> None:
+        rows: list[tuple[str, dict | str]] = []
+        for round_ in range(2 if before else 1):
+            if before:
+                probe = subprocess.run([sys.executable, __file__, "--driver-probe", before, name, str(count)],
+                                       capture_output=True, text=True, cwd=before)
                 try:
-                    endpoint.call("addr.local", handle=999999)
-                except OpError:
-                    pass
-            for which in codecs:
-                codec.use_fast(which == "msgspec")
-                line = codec.dumps({"id": 123456, "op": "addr.local", "args": {"handle": 999999}}) + b"\n"
-                echo = LineEcho(line)
-                raw_call = raw_line_call(transport, line)
-                try:
-                    pipe, raw, suite, sides = [], [], [], []
-                    per_batch = max(50, count // 10)
-                    for _ in range(10):
-                        endpoint.trace = Trace()  # as a case starts with a trace of its own
-                        batch = [statistics.median(per_call_samples(call, per_batch))
-                                 for call in (echo.round_trip, raw_call, suite_call)]
-                        pipe.append(batch[0])
-                        raw.append(batch[1])
-                        suite.append(batch[2])
-                        sides.append((batch[2] - (batch[1] - batch[0])) / batch[0])
-                finally:
-                    echo.close()
-                p, r, su = statistics.median(pipe), statistics.median(raw), statistics.median(suite)
-                side_ratio = statistics.median(sides)
-                print(f"{target.label:<8} {which:<8} {p:6.1f} {r:6.1f} {su:6.1f} {su - r:6.1f} {su - r + p:6.1f}"
-                      f" {side_ratio:9.2f} {su / p:10.2f}  side ≤ 2× pipe {'met' if side_ratio <= 2 else 'MISSED'}")
-        finally:
+                    answer = json.loads(probe.stdout.strip().splitlines()[-1])
+                    rows.append((f"before ({answer['codec']})", answer["figures"]))
+                except (IndexError, ValueError):
+                    rows.append(("before", f"probe failed: {probe.stderr.strip()[-300:]}"))
+            for label, which in runs:
+                rows.append((label, driver_batches(name, count, which)))
             codec.use_fast(True)
-            target.close()
+        merged: dict[str, dict | str] = {}
+        for label, figures in rows:  # the turns of one code, pooled
+            if isinstance(figures, str):
+                merged[label] = figures
+            elif isinstance(merged.get(label), dict):
+                for key in figures:
+                    merged[label][key] += figures[key]
+            else:
+                merged[label] = {key: list(values) for key, values in figures.items()}
+        label_of_target = name.split("=", 1)[0]
+        for label, figures in merged.items():
+            if isinstance(figures, str):
+                print(f"{label_of_target:<8} {label:<16} {figures}")
+                continue
+            p, r, su = (statistics.median(figures[key]) for key in ("pipe", "raw", "suite"))
+            side_ratio = statistics.median((s_ - (r_ - p_)) / p_ for p_, r_, s_ in
+                                           zip(figures["pipe"], figures["raw"], figures["suite"]))
+            print(f"{label_of_target:<8} {label:<16} {p:6.1f} {r:6.1f} {su:6.1f} {su - r:6.1f} {su - r + p:6.1f}"
+                  f" {side_ratio:9.2f} {su / p:10.2f}  side ≤ 2× pipe {'met' if side_ratio <= 2 else 'MISSED'}")
 
 
 def schema_cost(count: int) -> None:
@@ -295,6 +341,9 @@ def schema_cost(count: int) -> None:
 
 
 def main() -> None:
+    if len(sys.argv) > 2 and sys.argv[1] == "--driver-probe":
+        driver_probe(sys.argv[2:])
+        return
     parser = argparse.ArgumentParser()
     parser.add_argument("--quick", action="store_true", help="fewer iterations")
     parser.add_argument("--no-suite", action="store_true", help="skip the suite wall-time runs")
@@ -302,6 +351,9 @@ def main() -> None:
     parser.add_argument("--targets", nargs="*", default=None, help="targets to time (default: reference and every built-in)")
     parser.add_argument("--driver", action="store_true",
                         help="only the driver's own cost (the suite's side of a no-op round trip against the pipe)")
+    parser.add_argument("--before", metavar="CHECKOUT",
+                        help="with the driver's cost: also measure another checkout of sockspec (e.g. a `git worktree` "
+                             "of an earlier commit), in turns with this one")
     parser.add_argument("--no-pin", action="store_true",
                         help="do not pin to one CPU (then a cross-CPU wake-up of an idle vCPU, ~70 µs on the VMs "
                              "here, may or may not land in any round trip)")
@@ -314,7 +366,7 @@ def main() -> None:
     targets = args.targets or ["reference", "sub=cmd:" + " ".join(SUBPROCESS_REFERENCE), *names()]
     driver_targets = args.targets or ["c", "rust", "sub=cmd:" + " ".join(SUBPROCESS_REFERENCE)]
     if args.driver:
-        driver_cost(count, driver_targets)
+        driver_cost(count, driver_targets, args.before)
         return
 
     print("no-op round trip (reset) and addr.local from the suite's side, in µs, beside the pipe floor")
@@ -350,7 +402,7 @@ def main() -> None:
         print(f"{label:<12} {startup * 1000:7.0f}ms {floor:6.1f}/{floor_p99:<7.1f} {noop:7.1f}/{noop_p99:<7.1f}"
               f" {ratio:8.2f} {costs['addr.local'][0]:15.1f} {noop - proto:+17.1f} µs  {'; '.join(verdicts)}")
 
-    driver_cost(count, driver_targets)
+    driver_cost(count, driver_targets, args.before)
     schema_cost(count)
 
     print("\nsession load against the reference echo program (goal: 1000 sessions < 2 s):")

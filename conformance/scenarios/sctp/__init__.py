@@ -8,7 +8,7 @@ and a host without SCTP is told which package gives it.
 
 from conformance import runner
 from fixtures import endpoint
-from reference_impl.sctp import UNAVAILABLE
+from reference_impl.sctp.usrsctp import PACKAGE
 
 endpoint._WAITING_OPS.update({"sctp.connect", "sctp.accept", "sctp.send", "sctp.recv"})
-runner.HOST_NEEDS.setdefault("sctp", UNAVAILABLE.removeprefix("no SCTP: "))
+runner.HOST_NEEDS.setdefault("sctp", f"SCTP: neither the kernel's nor usrsctp (Debian: {PACKAGE})")

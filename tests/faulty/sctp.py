@@ -231,15 +231,15 @@ class StackSkipsCrcOnLoopback(ReferenceAdapter):
         super().close_all()
 
 
-class StackReportsAnotherPort(ReferenceAdapter):
-    """sctp.stack reports a UDP port its stack does not listen on."""
+class ListenReportsAnotherPort(ReferenceAdapter):
+    """sctp.listen reports a UDP port its stack does not listen on as the encapsulation port."""
     def __init__(self):
         super().__init__()
-        self._decoy = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        self._decoy.bind(("127.0.0.1", 0))
+        self._decoy = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
+        self._decoy.bind(("::", 0))
 
-    def op_sctp_stack(self, args):
-        return {**super().op_sctp_stack(args), "encaps_port": self._decoy.getsockname()[1]}
+    def op_sctp_listen(self, args):
+        return {**super().op_sctp_listen(args), "encaps_port": self._decoy.getsockname()[1]}
 
 
 PROOFS: dict[str, dict] = {
@@ -287,5 +287,5 @@ PROOFS: dict[str, dict] = {
         "chunks answering the INIT with a bad CRC32c": StackSkipsCrcOnLoopback,
         "chunks answering the same INIT with the right CRC32c": ListenDoesNotListen,
     },
-    "SCTP-016": {"the reply to an INIT from the suite's UDP port": StackReportsAnotherPort},
+    "SCTP-016": {"the reply to an INIT from the suite's UDP port": ListenReportsAnotherPort},
 }

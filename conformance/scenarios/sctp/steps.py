@@ -145,10 +145,19 @@ def chunks(packets: list[SctpPacket], sender: Addr | None = None):
 
 
 def encaps_port_of(run: Run, endpoint: Endpoint) -> int:
+    """The UDP port of the endpoint's whole SCTP stack (sctp.stack)."""
     port = stack(endpoint).get("encaps_port")
     if not port:
-        raise NotApplicable("the target's SCTP runs straight over IP: no UDP encapsulation port to send to")
+        raise NotApplicable("the target's SCTP has no stack-wide UDP port to send to (SCTP straight over IP, "
+                            "or a UDP socket per association)")
     return port
+
+
+def listener_encaps_port(listener: Listener) -> int:
+    """The UDP port a listener's INITs are sent to."""
+    if not listener.encaps_port:
+        raise NotApplicable("the target's SCTP runs straight over IP: no UDP encapsulation port to send to")
+    return listener.encaps_port
 
 
 def init_packet(source_port: int, destination_port: int, initiate_tag: int, *, bad_checksum: bool = False) -> bytes:

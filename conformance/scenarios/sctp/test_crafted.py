@@ -3,7 +3,7 @@ what the stack answers, seen on the suite's own UDP socket."""
 
 from conformance.scenario import behaviour
 
-from .steps import UdpPeer, encaps_port_of, init_packet, listen
+from .steps import UdpPeer, init_packet, listen, listener_encaps_port
 
 BAD_TAG, GOOD_TAG = 0x0BAD0BAD, 0x600D600D
 
@@ -15,7 +15,7 @@ def answers(replies, tag: int) -> list[str]:
 @behaviour("SCTP-015", seats=("server",))
 def test_bad_crc32c_is_dropped(run):
     listener = listen(run, run.server)
-    encaps = encaps_port_of(run, run.server)
+    encaps = listener_encaps_port(listener)
     peer = UdpPeer(run)
     # The same UDP socket, the same stack's port: the bad INIT is handled before the good one.
     peer.send(init_packet(peer.port, listener.local.port, BAD_TAG, bad_checksum=True), encaps)
@@ -29,7 +29,7 @@ def test_bad_crc32c_is_dropped(run):
 @behaviour("SCTP-016", seats=("server",))
 def test_replies_go_to_the_sending_udp_port(run):
     listener = listen(run, run.server)
-    encaps = encaps_port_of(run, run.server)
+    encaps = listener_encaps_port(listener)
     peer = UdpPeer(run)
     peer.send(init_packet(peer.port, listener.local.port, GOOD_TAG), encaps)
     replies = peer.replies(lambda got: bool(answers(got, GOOD_TAG)))

@@ -89,6 +89,7 @@ SHIPPED_ADAPTER_PACKAGES = {
     "uvloop": (),  # likewise
     "libuv": ("gcc", "libuv1-dev", "libjansson-dev"),
     "erlang": ("erlang-nox", "erlang-jiffy"),
+    "pion-sctp": ("golang-go",),  # SCTP only (protocol 1.6): Pion's SCTP over UDP
 }
 
 

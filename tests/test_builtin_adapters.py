@@ -131,14 +131,19 @@ def shipped_command(pytester, name: str) -> None:
         pytest.skip(str(exc))
 
 
+# An adapter of SCTP alone (protocol 1.6) declares neither tcp nor udp: most of the ADAPTER
+# area's behaviours are not applicable to it.
+ADAPTER_AREA_MINIMUM = {"pion-sctp": 3}
+
+
 @pytest.mark.parametrize("name", SHIPPED)
 def test_every_shipped_adapter_passes_the_adapter_area(pytester, name):
     """An adapter bug must read as one: every shipped adapter keeps the protocol itself."""
     shipped_command(pytester, name)
     result = run_suite(pytester, "--behaviour", "ADAPTER", "--target", name)
     outcomes = result.parseoutcomes()
-    assert outcomes.get("passed", 0) >= 8 and "failed" not in outcomes and "errors" not in outcomes, \
-        result.stdout.str()[-3000:]
+    assert outcomes.get("passed", 0) >= ADAPTER_AREA_MINIMUM.get(name, 8) and "failed" not in outcomes \
+        and "errors" not in outcomes, result.stdout.str()[-3000:]
 
 
 def test_whole_suite_passes_against_the_c_adapter_in_parallel(pytester):

@@ -6,6 +6,7 @@ graceful close: SHUTDOWN when the association is up).
 
 from __future__ import annotations
 
+import platform
 import socket
 import time
 from typing import Any
@@ -57,7 +58,7 @@ class SctpOperations:
         if stack is None:
             raise OpError(UNSUPPORTED, UNAVAILABLE)
         if stack == "kernel":
-            return {"stack": "kernel", "version": socket.gethostname() and "Linux", "encaps_port": None}
+            return {"stack": "kernel", "version": f"{platform.system()} {platform.release()}", "encaps_port": None}
         try:
             _, port = usrsctp.stack()
         except OSError as exc:

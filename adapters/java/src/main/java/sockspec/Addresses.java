@@ -113,8 +113,28 @@ final class Addresses {
         return sb.toString();
     }
 
+    /**
+     * A connect started with pending: true whose connection has been made is finished the
+     * java.nio way (finishConnect, which does not wait on a non-blocking channel) before its
+     * addresses are read, as a program does once the Selector reports OP_CONNECT: the JDK
+     * learns the local address only then (SocketChannelImpl.endConnect). A connect that failed
+     * makes finishConnect throw and close the channel, as it does for any java.nio program;
+     * the query then answers for the closed channel.
+     */
+    static void finishIfConnected(Handles.Sock s) {
+        if (!(s.channel instanceof SocketChannel)) return;
+        SocketChannel ch = (SocketChannel) s.channel;
+        if (ch.isBlocking() || !ch.isConnectionPending()) return;
+        try {
+            ch.finishConnect();
+        } catch (IOException e) {
+            // the connect's own failure: the channel is closed, and the query says so
+        }
+    }
+
     /** getsockname(): an unbound channel reports null, which is the family's any address, port 0. */
     static JsonObject localAddress(Handles.Sock s) throws OpError {
+        finishIfConnected(s);
         SocketAddress local;
         try {
             local = s.channel.getLocalAddress();
@@ -158,6 +178,7 @@ final class Addresses {
 
     static JsonObject opPeer(Handles handles, Args args) throws OpError {
         Handles.Sock s = handles.get(args);
+        finishIfConnected(s);
         SocketAddress remote;
         try {
             if (s.channel instanceof SocketChannel) remote = ((SocketChannel) s.channel).getRemoteAddress();

@@ -19,7 +19,6 @@ from .corners import DatagramSenderIsLocal
 from .datagram import ReportsRefusalAtSend
 from .readiness import (
     ErrorOptionAlwaysNull,
-    ErrorOptionNeverNull,
     ErrorOptionSticky,
     PendingConnectAnswersEINPROGRESS,
     WaitAlwaysReady,
@@ -27,6 +26,7 @@ from .readiness import (
     WaitIgnoresRead,
     WaitNeverFires,
 )
+from .stream import LocalAddressIsPeer
 
 _SO_ATTACH_REUSEPORT_CBPF = 51
 _IP_RECVERR, _IPV6_RECVERR = 11, 25
@@ -113,39 +113,6 @@ class ConnectTimeoutLeaksSocket(_Leaking):
             raise OpError("ETIMEDOUT", "connect: timed out")
         sock.close()
         return super().op_tcp_connect(args)
-
-
-class SlowConnectMarkedTimedOut(ReferenceAdapter):
-    """A wrapper with its own 0.5 s connect deadline: SO_ERROR of a socket whose connect took
-    longer reads ETIMEDOUT, though the connection was made."""
-    def __init__(self):
-        super().__init__()
-        self._started: dict[int, float] = {}
-
-    def op_tcp_connect(self, args):
-        result = super().op_tcp_connect(args)
-        if result.get("pending"):
-            self._started[result["handle"]] = time.monotonic()
-        return result
-
-    def op_opt_get(self, args):
-        result = super().op_opt_get(args)
-        started = self._started.get(args.get("handle", int))
-        if args.get("name", str) == "error" and result["value"] is None and started is not None \
-                and time.monotonic() - started > 0.5 and not _pending(self._socket(args)):
-            return {"value": "ETIMEDOUT"}
-        return result
-
-
-class PendingLocalPortByteSwapped(ReferenceAdapter):
-    """A pending connect's answer gives the local port in network byte order (a missing ntohs)."""
-    def op_tcp_connect(self, args):
-        result = super().op_tcp_connect(args)
-        if result.get("pending"):
-            port = result["local"]["port"]
-            result = {**result, "local": {**result["local"],
-                                          "port": int.from_bytes(port.to_bytes(2, "big"), "little")}}
-        return result
 
 
 class ShutdownReadDiscards(ReferenceAdapter):
@@ -400,6 +367,14 @@ class WaitErrorSticky(ReferenceAdapter):
         return result
 
 
+class ReconnectClearsError(ReferenceAdapter):
+    """udp.connect reads SO_ERROR first (a wrapper checking the socket before it connects),
+    which clears an error the old peer left pending."""
+    def op_udp_connect(self, args):
+        self._socket(args).getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
+        return super().op_udp_connect(args)
+
+
 class RefusalKeptForReceive(ReferenceAdapter):
     """The wrapper reads SO_ERROR (clearing it) but keeps the error and answers the next
     receive with it."""
@@ -439,10 +414,8 @@ PROOFS: dict[str, dict] = {
     "TCP-CORNER-011": {
         "a connect started without waiting, the listener's queue full": PendingConnectAnswersEINPROGRESS,
         "readiness to write while the queue is full": WaitAlwaysReady,
-        "its pending error while the queue is full": ErrorOptionNeverNull,
         "readiness to write once the listener made room, within # s": WaitNeverFires,
-        "its pending error once writable": SlowConnectMarkedTimedOut,
-        "the peer of the connection the listener accepts next": PendingLocalPortByteSwapped,
+        "the connection the listener accepts next, and the connected socket's own address": LocalAddressIsPeer,
     },
     "TCP-CORNER-012": {
         "readiness once the peer's bytes are queued": WaitIgnoresRead,
@@ -489,5 +462,11 @@ PROOFS: dict[str, dict] = {
         "SO_ERROR read again": ErrorOptionSticky,
         "readiness after SO_ERROR was read": WaitErrorSticky,
         "a receive after it": RefusalKeptForReceive,
+    },
+    "UDP-STATE-010": {
+        **_ICMP_SHARED,
+        "readiness after connecting to a live peer": ReconnectClearsError,
+        "the first send after reconnecting": SendRetriesAfterRefusal,
+        "the send after it, and what the new peer receives": RefusalSticky,
     },
 }

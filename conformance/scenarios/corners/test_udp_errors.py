@@ -17,6 +17,10 @@ def _option(endpoint, sock, name):
         return f"fails: {exc.code}"
 
 
+def _shows_an_error(events) -> bool:
+    return isinstance(events, list) and "error" in events
+
+
 def _sent_to_a_closed_port(run):
     """A connected datagram socket that sent one datagram to a port nobody has bound."""
     sock = run.sender.udp_bind(run.family, run.host)
@@ -24,8 +28,7 @@ def _sent_to_a_closed_port(run):
     run.check("the send to the closed port", run.outcome(run.sender.sendto, sock, b"anyone?"), equals="ok")
     # Event-driven: the ICMP port unreachable has arrived once the socket shows an error.
     run.check("readiness once the ICMP error came back", fired(run.sender, sock, ["read"]),
-              satisfies=lambda events: isinstance(events, list) and "error" in events,
-              rule="an error shown (POLLERR; readable may come with it)")
+              satisfies=_shows_an_error, rule="an error shown (POLLERR; readable may come with it)")
     return sock
 
 
@@ -65,3 +68,18 @@ def test_so_error_collects_the_icmp_error(run):
     run.check("SO_ERROR read again", _option(run.sender, sock, "error"), equals=None)
     run.check("readiness after SO_ERROR was read", quiet(run.sender, sock, ["read"]), equals=[])
     run.check("a receive after it", datagram_outcome(run.sender, sock, QUIET_WINDOW), allowed=NOTHING)
+
+
+@behaviour("UDP-STATE-010", seats=("sender",), peers=("receiver",))
+def test_the_old_peers_error_survives_a_reconnect(run):
+    sock = _sent_to_a_closed_port(run)
+    peer = run.receiver.udp_bind(run.family, run.host)
+    run.sender.udp_connect(sock, peer.local)
+    run.check("readiness after connecting to a live peer", fired(run.sender, sock, ["read"]),
+              satisfies=_shows_an_error, rule="the old peer's error still shown")
+    run.check("the first send after reconnecting", run.outcome(run.sender.sendto, sock, b"first"),
+              equals="ECONNREFUSED")
+    sent = run.outcome(run.sender.sendto, sock, b"second")
+    got = receive_datagram(run.receiver, peer) if sent == "ok" else None
+    run.check("the send after it, and what the new peer receives",
+              (sent, (got.data, got.peer) if got else "nothing"), equals=("ok", (b"second", sock.local)))

@@ -251,7 +251,7 @@ PROOFS: dict[str, dict] = {
     },
     "SCTP-002": {
         "verification tags and cookie of the setup": ConnectForgesAnInitFirst,
-        "chunks until the association is up, by sender": ConnectSetsUpTwice,
+        "chunks of the association, by sender, each once": ConnectSetsUpTwice,
     },
     "SCTP-003": {
         "each read: its size and whether it ends a message": RecvDropsEor,

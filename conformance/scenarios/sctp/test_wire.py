@@ -54,11 +54,11 @@ def test_four_way_handshake(run):
                "COOKIE-ECHO tag": "the INIT-ACK's initiate tag", "COOKIE-ECHO carries a cookie": True,
                "COOKIE-ACK tag": "the INIT's initiate tag"})
     ends = {client.local.port: "client", listener.local.port: "server"}
-    run.check("chunks until the association is up, by sender",
-              [f"{ends[packet.source.port]}: {chunk.kind}" for packet, chunk in pairs
-               if chunk.kind in (*SETUP, *TEARDOWN, "ERROR")][:4] +
-              [f"then {chunk.kind}" for packet, chunk in pairs if chunk.kind not in ("DATA", "SACK", "HEARTBEAT",
-                                                                                    "HEARTBEAT-ACK")][4:],
+    # each (sender, chunk type) once: a retransmitted INIT or COOKIE-ECHO on a loaded machine is the same step
+    run.check("chunks of the association, by sender, each once",
+              list(dict.fromkeys(f"{ends.get(packet.source.port, 'another port')}: {chunk.kind}"
+                                 for packet, chunk in pairs
+                                 if chunk.kind not in ("DATA", "SACK", "HEARTBEAT", "HEARTBEAT-ACK"))),
               equals=["client: INIT", "server: INIT-ACK", "client: COOKIE-ECHO", "server: COOKIE-ACK"])
 
 
@@ -169,7 +169,7 @@ def test_setup_to_no_listener_is_refused(run):
             if packet.source.port == NO_LISTENER and packet.verification_tag in found:
                 found[packet.verification_tag] += [
                     f"{chunk.kind}{' with T' if 'T' in chunk.flag_names() else ''}" for chunk in packet.chunks]
-        return found
+        return {tag: sorted(set(kinds)) for tag, kinds in found.items()}  # a retransmitted INIT: one answer
     run.eventually(lambda: bool(answers()) and all(answers().values()), WAIT)
     run.check("what answered each INIT to the port (by its initiate tag)", list(answers().values()),
               equals=[["ABORT"]])

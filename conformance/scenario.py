@@ -26,7 +26,7 @@ from fixtures import host
 from fixtures.endpoint import Addr, Endpoint, UnixAddr, unix_base_dir
 from fixtures.ports import ClosedPort, FreePorts
 from fixtures.trace import Trace
-from fixtures.wire import WireObserver
+from fixtures.wire import UdpObserver, WireObserver
 from reference_impl.errors import UNSUPPORTED, OpError
 
 from . import catalogue
@@ -226,9 +226,9 @@ class Run:
         self._held.append(observer)
         return observer
 
-    def observe_udp(self, port: int) -> WireObserver:
+    def observe_udp(self, port: int) -> UdpObserver:
         """Start capturing this port's UDP datagrams on lo (needs "host.capture")."""
-        observer = WireObserver(port, "udp")
+        observer = UdpObserver(port)
         self._held.append(observer)
         return observer
 

@@ -45,6 +45,15 @@ class CreationIgnoresTtl(ReferenceAdapter):
         return super()._new_socket(family, kind, {k: v for k, v in options.items() if k != "ttl"})
 
 
+class TtlOnlyUntilConnected(ReferenceAdapter):
+    """A ttl given at connect is taken back once connected (the system's default again)."""
+    def op_tcp_connect(self, args):
+        result = super().op_tcp_connect(args)
+        if "ttl" in self._options(args):
+            _set_ip(self._sockets[result["handle"]], socket.IP_TTL, socket.IPV6_UNICAST_HOPS, -1)
+        return result
+
+
 class SmallMss(ReferenceAdapter):
     """Every new stream socket clamps its MSS to 1000 (TCP_MAXSEG), so its SYN advertises 1000."""
     def _new_socket(self, family, kind, options):
@@ -151,6 +160,8 @@ def _proofs() -> dict[str, dict]:
         "TCP-WIRE-001": {"TTL of the data segments sent after setting ttl #": option_ignored("ttl")},
         "TCP-WIRE-003": {"DS field of the data segments sent after setting tos #": option_ignored("tos")},
         "TCP-WIRE-004": {"TTL of the SYN-ACK": CreationIgnoresTtl, "DS field of the SYN-ACK": option_ignored("tos")},
+        "TCP-WIRE-012": {"TTL of the SYN of a connection made with ttl #": CreationIgnoresTtl,
+                         "TTLs of every later segment it sent": TtlOnlyUntilConnected},
         "TCP-WIRE-006": {
             "the first segment after # s idle (sequence against SND.NXT), and the peer's answer":
                 option_ignored("keepalive")},

@@ -70,6 +70,20 @@ def test_listener_options_on_syn_ack(run):
     run.check("DS field of the SYN-ACK", sorted({s.tos & 0xFC for s in syn_acks()}), equals=[0x28])
 
 
+@behaviour("TCP-WIRE-012", seats=("client",))
+def test_ttl_given_at_connect(run):
+    listener = run.server.tcp_listen(run.family, run.host)
+    wire = run.observe_tcp(listener.local.port)
+    client = run.client.tcp_connect(run.family, run.addr(listener.local.port), options={"ttl": 9})
+    server = run.server.tcp_accept(listener)
+    sent_and_read(run, wire, run.client, client, run.server, server, b"ttl-data")
+    sent = wire.sent_by(client.local)
+    run.check("TTL of the SYN of a connection made with ttl 9",
+              sorted({s.ttl for s in sent if "SYN" in s.flags}), equals=[9])
+    run.check("TTLs of every later segment it sent", sorted({s.ttl for s in sent if "SYN" not in s.flags}),
+              equals=[9])
+
+
 @behaviour("TCP-WIRE-005", seats=("client", "server"))
 def test_syn_carries_mss(run):
     _, client, server, wire = observed_pair(run)

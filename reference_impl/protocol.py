@@ -35,8 +35,8 @@ UNIX_FEATURES = (
     "unix.stream", "unix.dgram", "unix.seqpacket", "unix.abstract", "unix.autobind",
     "unix.socketpair", "unix.peercred", "unix.rights", "unix.credentials", "serve.unix", "serve.unixgram",
 )
-# SCTP (1.6), docs/protocol.md "SCTP (1.6)": one-to-one style associations.
-SCTP_FEATURES = ("sctp",)
+# SCTP (1.6), docs/protocol.md "SCTP (1.6)": one-to-one style associations, and one-to-many sockets.
+SCTP_FEATURES = ("sctp", "sctp.one-to-many")
 FEATURES = (
     "tcp", "udp", "ipv4", "ipv6", "ipv4-mapped", "tcp.socket", "tcp.bind-connect",
     "stream.shutdown", "stream.shutdown.read", "stream.shutdown.write", "stream.abort", "nonblocking",

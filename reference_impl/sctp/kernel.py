@@ -78,21 +78,25 @@ class KernelSctpSocket:
         if code:
             raise OSError(code, errno.errorcode.get(code, str(code)))
 
-    def send(self, data: bytes, stream: int, ppid: int, unordered: bool, deadline: float) -> int:
+    def send(self, data: bytes, stream: int, ppid: int, unordered: bool, deadline: float,
+             to: tuple[str, int] | None = None) -> int:
         info = _SNDINFO.pack(stream, SCTP_UNORDERED if unordered else 0, socket.htonl(ppid), 0, 0)
         _wait(self._sock, select.POLLOUT, deadline)
+        if to is not None:
+            return self._sock.sendmsg([data], [(SOL_SCTP, SCTP_SNDINFO, info)], 0, to)
         return self._sock.sendmsg([data], [(SOL_SCTP, SCTP_SNDINFO, info)])
 
     def recv(self, size: int, deadline: float) -> Message:
         _wait(self._sock, select.POLLIN, deadline)
-        data, ancillary, flags, _ = self._sock.recvmsg(size, socket.CMSG_SPACE(_RCVINFO.size))
+        data, ancillary, flags, source = self._sock.recvmsg(size, socket.CMSG_SPACE(_RCVINFO.size))
         stream = ppid = 0
         unordered = False
         for level, kind, payload in ancillary:
             if level == SOL_SCTP and kind == SCTP_RCVINFO and len(payload) >= _RCVINFO.size:
                 stream, _, rflags, ppid, *_ = _RCVINFO.unpack_from(payload)
                 ppid, unordered = socket.ntohl(ppid), bool(rflags & SCTP_UNORDERED)
-        return Message(data, stream, ppid, unordered, bool(flags & socket.MSG_EOR))
+        return Message(data, stream, ppid, unordered, bool(flags & socket.MSG_EOR),
+                       source[:2] if self._sock.type == socket.SOCK_SEQPACKET and source else None)
 
     def shutdown(self, how: int) -> None:
         self._sock.shutdown(how)

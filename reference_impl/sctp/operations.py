@@ -19,16 +19,19 @@ _LOOPBACK = {socket.AF_INET: "127.0.0.1", socket.AF_INET6: "::1"}
 _HOW = {"read": socket.SHUT_RD, "write": socket.SHUT_WR, "both": socket.SHUT_RDWR}
 
 
-def _new(family: int) -> Any:
+_STYLES = {"one-to-one": socket.SOCK_STREAM, "one-to-many": socket.SOCK_SEQPACKET}
+
+
+def _new(family: int, kind: int = socket.SOCK_STREAM) -> Any:
     stack = stack_name()
     if stack is None:
         raise OpError(UNSUPPORTED, UNAVAILABLE)
     try:
         if stack == "kernel":
             from .kernel import KernelSctpSocket
-            return KernelSctpSocket(family)
+            return KernelSctpSocket(family, kind)
         from .sockets import SctpSocket
-        return SctpSocket(family)
+        return SctpSocket(family, kind)
     except OSError as exc:
         raise from_oserror(exc, "socket") from None
 
@@ -66,10 +69,13 @@ class SctpOperations:
         return {"stack": "usrsctp", "version": usrsctp.VERSION, "encaps_port": port}
 
     def op_sctp_listen(self, args: Any) -> dict:
-        from ..engine import family_of, numeric_sockaddr
+        from ..engine import BadRequest, family_of, numeric_sockaddr
         family = family_of(args)
         host, port = numeric_sockaddr(family, args.get("host", str), args.get("port", int, 0))[:2]
-        sock = _new(family)
+        style = args.get("style", str, "one-to-one")
+        if style not in _STYLES:
+            raise BadRequest(f"unknown style {style!r}")
+        sock = _new(family, _STYLES[style])
         try:
             sock.bind(host, port)
             sock.listen(args.get("backlog", int, 16))
@@ -111,12 +117,17 @@ class SctpOperations:
                 "peer": _addr(conn.peer_or_known() if hasattr(conn, "peer_or_known") else conn.peer())}
 
     def op_sctp_send(self, args: Any) -> dict:
+        from ..engine import Args, numeric_sockaddr
         sock, data = self._sctp(args), args.data()
         stream, ppid = args.get("stream", int, 0), args.get("ppid", int, 0)
         if not 0 <= stream <= 0xFFFF or not 0 <= ppid <= 0xFFFFFFFF:
             raise OpError("EINVAL", "stream is 0..65535 and ppid 0..2^32-1")
+        to = args.get("to", dict, None)
+        if to is not None:  # one-to-many: the association is named by its peer's address
+            to_args = Args(to)
+            to = numeric_sockaddr(sock.family, to_args.get("host", str), to_args.get("port", int))[:2]
         try:
-            sent = sock.send(data, stream, ppid, args.get("unordered", bool, False), self._deadline(args))
+            sent = sock.send(data, stream, ppid, args.get("unordered", bool, False), self._deadline(args), to)
         except OSError as exc:
             raise from_oserror(exc, "send") from None
         return {"sent": sent}
@@ -132,7 +143,10 @@ class SctpOperations:
         except OSError as exc:
             raise from_oserror(exc, "recv") from None
         flags = [name for name, on in (("unordered", message.unordered), ("eor", message.complete)) if on]
-        return {"data": encode_bytes(message.data), "stream": message.stream, "ppid": message.ppid, "flags": flags}
+        result = {"data": encode_bytes(message.data), "stream": message.stream, "ppid": message.ppid, "flags": flags}
+        if message.peer is not None:  # one-to-many: which association the message came on
+            result["peer"] = _addr(message.peer)
+        return result
 
     def op_sctp_shutdown(self, args: Any) -> dict:
         from ..engine import BadRequest

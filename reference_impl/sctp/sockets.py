@@ -29,6 +29,7 @@ class Message:
     ppid: int
     unordered: bool
     complete: bool  # MSG_EOR: the message's last byte is in this read
+    peer: tuple[str, int] | None = None  # the sender (one-to-many sockets)
 
 
 def _sockaddr(family: int, host: str, port: int) -> ctypes.Array:
@@ -113,7 +114,7 @@ _REAPER = _Reaper()
 class SctpSocket:
     def __init__(self, family: int, kind: int = socket.SOCK_STREAM, pointer: int | None = None) -> None:
         self._lib, self.encaps_port = u.stack()
-        self.family = family
+        self.family, self.kind = family, kind
         if pointer is None:
             ctypes.set_errno(0)
             pointer = self._lib.usrsctp_socket(family, kind, u.IPPROTO_SCTP, None, None, 0, None)
@@ -241,13 +242,16 @@ class SctpSocket:
         if events & u.SCTP_EVENT_ERROR and not events & u.SCTP_EVENT_WRITE:
             raise OSError(errno.ECONNREFUSED, "connect: the association was not set up")
 
-    def send(self, data: bytes, stream: int, ppid: int, unordered: bool, deadline: float) -> int:
+    def send(self, data: bytes, stream: int, ppid: int, unordered: bool, deadline: float,
+             to: tuple[str, int] | None = None) -> int:
+        """One message; ``to``: the association's peer, on a one-to-many socket."""
         info = u.SndInfo(snd_sid=stream, snd_flags=u.SCTP_UNORDERED if unordered else 0,
                          snd_ppid=socket.htonl(ppid))
+        address = _sockaddr(self.family, *to) if to is not None else None
 
         def attempt() -> int | None:
             ctypes.set_errno(0)
-            sent = self._lib.usrsctp_sendv(self.so, data, len(data), None, 0, ctypes.byref(info),
+            sent = self._lib.usrsctp_sendv(self.so, data, len(data), address, 1 if to else 0, ctypes.byref(info),
                                            ctypes.sizeof(info), u.SCTP_SENDV_SNDINFO, 0)
             if sent >= 0:
                 return sent
@@ -259,12 +263,13 @@ class SctpSocket:
     def recv(self, size: int, deadline: float) -> Message:
         buffer = ctypes.create_string_buffer(max(size, 1))
         info = u.RcvInfo()
+        source = ctypes.create_string_buffer(128)
 
         def attempt() -> Message | None:
             info_size, info_type = ctypes.c_uint32(ctypes.sizeof(info)), ctypes.c_uint(0)
-            from_size, flags = ctypes.c_uint32(0), ctypes.c_int(0)
+            from_size, flags = ctypes.c_uint32(ctypes.sizeof(source)), ctypes.c_int(0)
             ctypes.set_errno(0)
-            got = self._lib.usrsctp_recvv(self.so, buffer, size, None, ctypes.byref(from_size), ctypes.byref(info),
+            got = self._lib.usrsctp_recvv(self.so, buffer, size, source, ctypes.byref(from_size), ctypes.byref(info),
                                           ctypes.byref(info_size), ctypes.byref(info_type), ctypes.byref(flags))
             if got < 0:
                 if u.errno_now() in (errno.EWOULDBLOCK, errno.EAGAIN):
@@ -275,7 +280,9 @@ class SctpSocket:
             has_info = got > 0 and info_type.value == u.SCTP_RECVV_RCVINFO
             return Message(buffer.raw[:got], info.rcv_sid if has_info else 0,
                            socket.ntohl(info.rcv_ppid) if has_info else 0,
-                           bool(has_info and info.rcv_flags & u.SCTP_UNORDERED), bool(flags.value & u.MSG_EOR))
+                           bool(has_info and info.rcv_flags & u.SCTP_UNORDERED), bool(flags.value & u.MSG_EOR),
+                           _address(ctypes.addressof(source))
+                           if from_size.value and self.kind == socket.SOCK_SEQPACKET else None)
         return self._retry(attempt, u.SCTP_EVENT_READ, deadline, "recv")
 
     def shutdown(self, how: int) -> None:

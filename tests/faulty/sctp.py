@@ -289,3 +289,32 @@ PROOFS: dict[str, dict] = {
     },
     "SCTP-016": {"the reply to an INIT from the suite's UDP port": ListenReportsAnotherPort},
 }
+
+
+class RecvPeerIsLocal(ReferenceAdapter):
+    """sctp.recv on a one-to-many socket names the socket's own address as the sender."""
+    def op_sctp_recv(self, args):
+        result = super().op_sctp_recv(args)
+        if "peer" in result:
+            sock = self._sctp(args)
+            result["peer"] = {"host": sock.local()[0], "port": sock.local()[1]}
+        return result
+
+
+class SendToTheFirstPeer(ReferenceAdapter):
+    """sctp.send on a one-to-many socket sends every message to the first peer it was given."""
+    def __init__(self):
+        super().__init__()
+        self._first = {}
+
+    def op_sctp_send(self, args):
+        if args.get("to", dict, None) is not None:
+            first = self._first.setdefault(args.get("handle", int), args.get("to", dict))
+            return super().op_sctp_send(args.changed(to=first))
+        return super().op_sctp_send(args)
+
+
+PROOFS["SCTP-017"] = {
+    "the peer each message came from, as the one-to-many socket reports it": RecvPeerIsLocal,
+    "what each client receives": SendToTheFirstPeer,
+}

@@ -16,7 +16,7 @@ features() ->
 hello() ->
     {ok, Vsn} = application:get_key(kernel, vsn),
     Release = erlang:system_info(otp_release),
-    #{<<"protocol">> => <<"1.5">>,
+    #{<<"protocol">> => <<"1.6">>,
       <<"implementation">> => <<"erlang-gen_tcp">>,
       <<"version">> => iolist_to_binary(["OTP ", Release, " (kernel ", Vsn, ", erts ",
                                          erlang:system_info(version), ")"]),

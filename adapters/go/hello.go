@@ -9,7 +9,7 @@ import (
 	"golang.org/x/net/icmp"
 )
 
-const protocolVersion = "1.5"
+const protocolVersion = "1.6"
 
 func canListen(netw, addr string) bool {
 	c, err := net.ListenPacket(netw, addr)

@@ -4,7 +4,7 @@
 
 const os = require('os');
 
-const PROTOCOL = '1.5';
+const PROTOCOL = '1.6';
 
 function ipv6Loopback() {
   for (const addrs of Object.values(os.networkInterfaces())) {

@@ -8,7 +8,7 @@ use crate::sockets::{Entry, Kind};
 use serde_json::{json, Map, Value};
 use std::collections::HashMap;
 
-const PROTOCOL_VERSION: &str = "1.5";
+const PROTOCOL_VERSION: &str = "1.6";
 
 pub(crate) struct Adapter {
     pub(crate) sockets: HashMap<i64, Entry>,

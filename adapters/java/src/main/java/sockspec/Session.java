@@ -15,7 +15,7 @@ import java.util.List;
 
 /** hello (protocol version and the features this JDK can do), reset and close. */
 final class Session {
-    static final String PROTOCOL_VERSION = "1.5";
+    static final String PROTOCOL_VERSION = "1.6";
 
     private final Handles handles;
     private List<String> features;

@@ -14,7 +14,7 @@ import java.util.Map;
 
 /** hello (protocol version and the features this transport can do), reset and close. */
 final class Session {
-    static final String PROTOCOL_VERSION = "1.5";
+    static final String PROTOCOL_VERSION = "1.6";
 
     private final Handles handles;
     private final Net net;

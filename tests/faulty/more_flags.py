@@ -1,5 +1,5 @@
-"""Faulty targets of the flags and timeouts added in issue 13 (TCP-FLAGS-013..018,
-UDP-FLAGS-009..011, TCP-OPTS-013..015)."""
+"""Faulty targets of the flags and timeouts added in issue 13 (TCP-FLAGS-013..019,
+UDP-FLAGS-009..012, TCP-OPTS-013..015)."""
 
 from __future__ import annotations
 
@@ -22,6 +22,7 @@ from .flags import (
     PeekConsumes,
     PeekCorrupts,
     PeekRemembered,
+    RcvtimeoIgnored,
     TruncLengthIsCopied,
 )
 from .options15 import AcceptconnAlwaysFalse, TypeAlwaysDgram
@@ -140,6 +141,23 @@ RcvtimeoNotInherited = _not_inherited("rcvtimeo")
 SndtimeoNotInherited = _not_inherited("sndtimeo")
 
 
+class DatagramTimeoutByDefault(ReferenceAdapter):
+    """New datagram sockets get a one-second receive timeout of the library's own."""
+    def op_udp_bind(self, args):
+        result = super().op_udp_bind(args)
+        self._sockets[result["handle"]].setsockopt(socket.SOL_SOCKET, socket.SO_RCVTIMEO, struct.pack("ll", 1, 0))
+        return result
+
+
+class ZeroTimeoutIgnored(ReferenceAdapter):
+    """Setting a timeout to 0 is taken as "leave it as it is": it cannot be switched off."""
+    def op_opt_set(self, args):
+        if args.get("name", str) in TIMEOUTS and args.get("value", (int, float)) == 0:
+            self._socket(args)
+            return {}
+        return super().op_opt_set(args)
+
+
 PROOFS: dict[str, dict] = {
     "TCP-FLAGS-013": {
         "a send of the urgent byte b'!'": OobSendFails,
@@ -172,6 +190,15 @@ PROOFS: dict[str, dict] = {
         "read hang-up once the sender shut its write side": WaitNoRdhangup,
         "the urgent byte, read apart": OobRecvFails,
         "the normal stream to its end": OobReadSkipsNext,
+    },
+    "TCP-FLAGS-019": {
+        "a wait-all peek until the # bytes arrived": PeekCorrupts,
+        "a wait-all, don't-wait receive of # bytes with # queued": DontwaitIgnored,
+    },
+    "UDP-FLAGS-012": {
+        "rcvtimeo of a new datagram socket": DatagramTimeoutByDefault,
+        "rcvtimeo after setting #.# s": RcvtimeoIgnored,
+        "rcvtimeo after setting #": ZeroTimeoutIgnored,
     },
     "UDP-FLAGS-009": {
         "a peek of # bytes with the real length, of a #-byte datagram": TruncLengthIsCopied,

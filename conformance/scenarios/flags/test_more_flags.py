@@ -144,3 +144,26 @@ def test_a_second_urgent_byte_replaces_the_first(run):
               equals=["rdhangup"])
     run.check("the urgent byte, read apart", flagged_receive(run.client, client, 4, oob=True), equals=b"2")
     run.check("the normal stream to its end", receive_up_to(run.client, client, 64), equals=b"a1bc")
+
+
+@behaviour("TCP-FLAGS-019", seats=("client",))
+def test_dontwait_overrides_waitall(run):
+    _, client, server = connect_pair(run)
+    run.server.send_all(server, b"0123456789")
+    run.check("a wait-all peek until the 10 bytes arrived", flagged_receive(run.client, client, 10, 5.0, peek=True, waitall=True),
+              equals=b"0123456789")
+    got, took = timed_receive(run.client, client, 100, 1.0, waitall=True, dontwait=True)
+    run.check("a wait-all, don't-wait receive of 100 bytes with 10 queued", (got, about(took, 1.0, 3.0)),
+              equals=(b"0123456789", "at once"))
+
+
+@behaviour("UDP-FLAGS-012", seats=("receiver",), peers=("sender",))
+def test_datagram_socket_keeps_its_receive_timeout(run):
+    _, receiver = datagram_pair(run)
+    near = lambda value: isinstance(value, (int, float)) and not isinstance(value, bool) and abs(value - 0.25) <= 0.02
+    run.check("rcvtimeo of a new datagram socket", run.receiver.get_option(receiver, "rcvtimeo"), equals=0)
+    run.receiver.set_option(receiver, "rcvtimeo", 0.25)
+    run.check("rcvtimeo after setting 0.25 s", run.receiver.get_option(receiver, "rcvtimeo"), satisfies=near,
+              rule="about 0.25 (within 0.02 s)")
+    run.receiver.set_option(receiver, "rcvtimeo", 0)
+    run.check("rcvtimeo after setting 0", run.receiver.get_option(receiver, "rcvtimeo"), equals=0)

@@ -122,8 +122,20 @@ def stream_difference(received: bytes, expected: bytes) -> dict:
     """How the bytes that arrived differ from those expected: how many are missing (or extra,
     as a negative number) and the offset of the first wrong byte (None: every byte that came
     is right)."""
-    wrong = next((index for index, (a, b) in enumerate(zip(received, expected)) if a != b), None)
-    return {"missing": len(expected) - len(received), "first wrong byte": wrong}
+    return {"missing": len(expected) - len(received), "first wrong byte": _first_difference(received, expected)}
+
+
+def _first_difference(received: bytes, expected: bytes, block: int = 65536) -> int | None:
+    """The offset of the first byte that differs in the common length, or None. Blocks are
+    compared whole first (in C), and only the block that differs is scanned byte by byte:
+    a generator over 8 MiB took seconds per case."""
+    common = min(len(received), len(expected))
+    for start in range(0, common, block):
+        end = min(start + block, common)
+        ours, theirs = received[start:end], expected[start:end]
+        if ours != theirs:
+            return start + next(i for i, (a, b) in enumerate(zip(ours, theirs)) if a != b)
+    return None
 
 
 def echo_in_turn(run: Run, sock: Socket, data: bytes, chunk: int) -> bytes:

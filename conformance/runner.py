@@ -20,6 +20,7 @@ from fixtures.target_spec import TargetSpec
 from fixtures.targets import Target, make_target
 from fixtures.transports import InProcessTransport
 from reference_impl.engine import ReferenceAdapter
+from reference_impl.sctp.usrsctp import PACKAGE as USRSCTP_PACKAGE
 
 from .grading import ReferenceDisagrees, Verdict, execute, grade
 from .scenario import FAMILY_NEEDS, NotApplicable, ScenarioSpec
@@ -195,7 +196,8 @@ HOST_NEEDS = {"host.setpriv": "setpriv (util-linux) able to drop capabilities",
               "host.netns": "network namespaces of its own (unshare --net, needs CAP_SYS_ADMIN)",
               "host.ss": "the ss command (iproute2)",
               "host.capture": "packet capture on lo (AF_PACKET, needs CAP_NET_RAW)",
-              "host.setuid": "a suite running as root, to start a peer under another uid"}
+              "host.setuid": "a suite running as root, to start a peer under another uid",
+              "sctp": f"SCTP: neither the kernel's nor usrsctp (Debian: {USRSCTP_PACKAGE})"}
 
 
 def _reference_seats(seats: tuple[str, ...]) -> dict:

@@ -1,5 +1,5 @@
 """Faulty targets of datagram readiness (UDP-READY-*) and of the later stream readiness
-behaviours (TCP-READY-015 to -018)."""
+behaviours (TCP-READY-015 to -020)."""
 
 from __future__ import annotations
 
@@ -258,6 +258,10 @@ PROOFS: dict[str, dict] = {
     },
     "TCP-READY-018": {
         "readiness to write with its own write side shut": WaitNotWritableAfterShutdown,
+    },
+    "TCP-READY-020": {
+        "readiness to write after the peer's reset": WaitNeverFires,
+        "an error reported with it": WaitDropsErrorAndHangup,
     },
     "TCP-READY-019": {
         "the peek": PeekCorrupts,

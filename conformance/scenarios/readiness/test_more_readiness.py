@@ -80,3 +80,13 @@ def test_peeking_leaves_a_connection_readable(run):
     run.check("readiness after the peek", fired(run.client, client, ["read"]), equals=["read"])
     run.check("the receive after the peek", received(run.client, client, 4), equals=b"peek")
     run.check("readiness once it was received", quiet(run.client, client, ["read"]), equals=[])
+
+
+@behaviour("TCP-READY-020", seats=("client",))
+def test_reset_connection_is_writable_with_its_error(run):
+    _, client, server = connect_pair(run)
+    run.server.abort(server)
+    fired(run.client, client, ["read"])
+    events = fired(run.client, client, ["write"])
+    run.check("readiness to write after the peer's reset", events, satisfies=_has("write"), rule="writable")
+    run.check("an error reported with it", events, satisfies=_has("error"), rule="POLLERR among the conditions")

@@ -239,6 +239,9 @@ PROOFS: dict[str, dict] = {
     "UDP-READY-007": {
         "a wait with timeout #, a datagram queued": WaitZeroTimeoutLooksNowhere,
     },
+    "UDP-READY-008": {
+        "readiness to read and write, a datagram queued": WaitAnswersFirstCondition,
+    },
     "TCP-READY-015": {
         "readiness to read and write after the peer's half-close": WaitAnswersFirstCondition,
         "the receive": RecvEndAsError,

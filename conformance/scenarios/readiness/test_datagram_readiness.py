@@ -108,3 +108,12 @@ def test_wait_with_timeout_zero_reports_a_queued_datagram(run):
     fired(run.receiver, receiver, ["read"])
     run.check("a wait with timeout 0, a datagram queued", fired(run.receiver, receiver, ["read"], 0),
               equals=["read"])
+
+
+@behaviour("UDP-READY-008", seats=("receiver",), peers=("sender",))
+def test_readable_and_writable_at_once(run):
+    sender, receiver = datagram_pair(run)
+    _send(run, sender, receiver, b"both")
+    fired(run.receiver, receiver, ["read"])
+    run.check("readiness to read and write, a datagram queued", fired(run.receiver, receiver, ["read", "write"]),
+              equals=["read", "write"])

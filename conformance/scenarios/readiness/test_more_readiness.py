@@ -1,4 +1,4 @@
-"""More stream readiness (protocol 1.5 ``wait``): half-closes, closes and refused connects."""
+"""More stream readiness (protocol 1.5 ``wait``): half-closes, closes, resets, refused connects and peeks."""
 
 from conformance.scenario import behaviour
 from conformance.scenarios.common import connect_pair, receive_outcome, received

@@ -9,7 +9,7 @@ import (
 	"golang.org/x/net/icmp"
 )
 
-const protocolVersion = "1.6"
+const protocolVersion = "1.8"
 
 func canListen(netw, addr string) bool {
 	c, err := net.ListenPacket(netw, addr)
@@ -43,7 +43,10 @@ func helloResult() map[string]any {
 		"flag.peek", "flag.waitall", "flag.dontwait", "flag.trunc", "flag.oob",
 		"opt.rcvtimeo", "opt.sndtimeo", "opt.keepidle", "opt.keepintvl", "opt.keepcnt",
 		"opt.user_timeout", "opt.cork", "opt.tos", "opt.oobinline", "opt.type", "opt.acceptconn",
-		"opt.error"}
+		"opt.error",
+		// 1.7: multicast through golang.org/x/net/ipv4 and ipv6 (multicast.go); no
+		// opt.nonblock, opt.recverr or udp.errqueue: see the README.
+		"multicast", "opt.multicast_loop", "opt.multicast_ttl", "opt.multicast_if"}
 	ipv6 := false
 	if l, err := net.Listen("tcp6", "[::1]:0"); err == nil {
 		l.Close()

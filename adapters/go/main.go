@@ -37,6 +37,8 @@ var operations = map[string]handler{
 	"udp.connect":     (*adapter).opUDPConnect,
 	"udp.sendto":      (*adapter).opUDPSendto,
 	"udp.recvfrom":    (*adapter).opUDPRecvfrom,
+	"udp.join":        (*adapter).opUDPJoin,
+	"udp.leave":       (*adapter).opUDPLeave,
 	"raw.open":        (*adapter).opRawOpen,
 	"raw.send":        (*adapter).opRawSend,
 	"raw.recv":        (*adapter).opRawRecv,

@@ -54,6 +54,9 @@ func optionValue(name string, raw json.RawMessage) (any, error) {
 	if v, ok, err := option15Value(name, raw); ok {
 		return v, err
 	}
+	if v, ok, err := multicastValue(name, raw); ok {
+		return v, err
+	}
 	switch {
 	case boolOptions[name]:
 		if s != "true" && s != "false" {
@@ -81,6 +84,9 @@ func optionValue(name string, raw json.RawMessage) (any, error) {
 
 // setOption uses net's own method where it has one, RawConn.Control otherwise.
 func (s *sock) setOption(o option) error {
+	if isMulticastOption(o.name) {
+		return s.setMulticast(o) // x/net's ipv4/ipv6.PacketConn (multicast.go)
+	}
 	if s.kind == kConn {
 		c := s.tc
 		switch o.name {
@@ -137,6 +143,9 @@ func (s *sock) setOption(o option) error {
 }
 
 func (s *sock) getOption(name string) (any, error) {
+	if isMulticastOption(name) {
+		return s.getMulticast(name)
+	}
 	if s.kind == kPing && name == "ttl" {
 		if s.family == 6 {
 			return s.pc.IPv6PacketConn().HopLimit()
@@ -192,7 +201,7 @@ func (ad *adapter) opOptGet(a args) (result, error) {
 	if err != nil {
 		return nil, err
 	}
-	if !boolOptions[name] && !intOptions[name] && name != "linger" && !isOption15(name) {
+	if !boolOptions[name] && !intOptions[name] && name != "linger" && !isOption15(name) && !isMulticastOption(name) {
 		return nil, fail("UNSUPPORTED", "unknown option %q", name)
 	}
 	v, err := s.getOption(name)

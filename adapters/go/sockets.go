@@ -33,8 +33,9 @@ type sock struct {
 	srv     *server
 	ul      *net.UnixListener
 	un      *net.UnixConn
-	unixNet string   // "unix", "unixgram" or "unixpacket"
-	applied []option // UDP: options set so far, replayed when udp.connect re-creates the socket
+	unixNet string       // "unix", "unixgram" or "unixpacket"
+	applied []option     // UDP: options set so far, replayed when udp.connect re-creates the socket
+	groups  []membership // UDP: groups joined and not left, joined again by udp.connect (multicast.go)
 }
 
 func (s *sock) close() error {

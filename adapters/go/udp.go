@@ -24,13 +24,21 @@ func (ad *adapter) opUDPBind(a args) (result, error) {
 	if err != nil {
 		return nil, err
 	}
-	lc := net.ListenConfig{Control: control(opts, fam)}
+	pre, after := splitOptions(opts)
+	lc := net.ListenConfig{Control: control(pre, fam)}
 	pc, err := lc.ListenPacket(context.Background(), network("udp", fam), net.JoinHostPort(ip.String(), strconv.Itoa(port)))
 	if err != nil {
 		return nil, translate(err, "bind", 0)
 	}
 	uc := pc.(*net.UDPConn)
-	h := ad.register(&sock{kind: kUDP, family: fam, uc: uc, applied: opts})
+	s := &sock{kind: kUDP, family: fam, uc: uc, applied: opts}
+	// Multicast options: x/net sets them on the bound socket (it takes a net.PacketConn,
+	// which exists only once ListenPacket returned).
+	if err := s.restore(after, nil); err != nil {
+		uc.Close()
+		return nil, translate(err, "setsockopt", 0)
+	}
+	h := ad.register(s)
 	return result{"handle": h, "local": addrJSON(uc.LocalAddr(), fam)}, nil
 }
 
@@ -51,17 +59,24 @@ func (ad *adapter) opUDPConnect(a args) (result, error) {
 	}
 	local := s.uc.LocalAddr().(*net.UDPAddr)
 	s.uc.Close()
-	d := net.Dialer{LocalAddr: local, Control: control(s.applied, s.family)}
+	pre, after := splitOptions(s.applied)
+	d := net.Dialer{LocalAddr: local, Control: control(pre, s.family)}
 	c, err := d.Dial(network("udp", s.family), net.JoinHostPort(ip.String(), strconv.Itoa(port)))
 	if err != nil {
 		// Put the unconnected socket back so that the handle stays usable.
-		lc := net.ListenConfig{Control: control(s.applied, s.family)}
+		lc := net.ListenConfig{Control: control(pre, s.family)}
 		if pc, lerr := lc.ListenPacket(context.Background(), network("udp", s.family), local.String()); lerr == nil {
 			s.uc = pc.(*net.UDPConn)
+			s.restore(after, s.groups)
 		}
 		return nil, translate(err, "connect", 0)
 	}
 	s.uc = c.(*net.UDPConn)
+	// The new socket gets the multicast options and memberships of the old one (part of
+	// the re-dial workaround above; a Go program re-dialling would have to do the same).
+	if err := s.restore(after, s.groups); err != nil {
+		return nil, translate(err, "connect", 0)
+	}
 	return result{"local": addrJSON(s.uc.LocalAddr(), s.family), "peer": addrJSON(s.uc.RemoteAddr(), s.family)}, nil
 }
 

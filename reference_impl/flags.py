@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from .errors import OpError, from_oserror
+from .errqueue import is_nonblocking
 from .protocol import encode_bytes
 
 STREAM_RECV_FLAGS = ("peek", "waitall", "oob", "dontwait", "blocking")
@@ -46,7 +47,7 @@ def blocking_mode(sock: socket.socket, bound: float, option: int = socket.SO_RCV
         whole = int(bound)
         sock.setsockopt(socket.SOL_SOCKET, option, _TIMEVAL.pack(whole, int((bound - whole) * 1_000_000) or
                                                                    (0 if whole else 1)))
-    sock.setblocking(True)
+    sock.setblocking(not is_nonblocking(sock))  # 1.7: a program's non-blocking socket stays so (nonblock)
     try:
         yield
     finally:

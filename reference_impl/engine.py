@@ -17,7 +17,7 @@ import struct
 import time
 from typing import Any, Callable
 
-from . import __version__, options15
+from . import __version__, multicast, options15
 from . import flags as _flags
 from .connecting import ConnectingOperations
 from .errors import BADREQUEST, UNSUPPORTED, OpError, errno_name, from_oserror
@@ -30,6 +30,7 @@ from .protocol import (
     decode_bytes,
     encode_bytes,
 )
+from .multicast import MulticastOperations
 from .readiness import ReadinessOperations
 from .sctp import stack_name as sctp_stack
 from .sctp.operations import SctpOperations
@@ -152,11 +153,12 @@ def parse_request(request: Any) -> tuple[str, Args]:
     return method, Args(request.get("args"))
 
 
-class ReferenceAdapter(UnixOperations, ReadinessOperations, ConnectingOperations, SctpOperations):
+class ReferenceAdapter(UnixOperations, ReadinessOperations, ConnectingOperations, SctpOperations,
+                       MulticastOperations):
     """Protocol v1 over the stdlib ``socket`` module (``unix.*``: reference_impl.unix;
     ``wait``: reference_impl.readiness; 1.5 connects: reference_impl.connecting; flags:
     reference_impl.flags; 1.5 options: reference_impl.options15; ``sctp.*`` (1.6): the kernel's
-    SCTP or usrsctp, reference_impl.sctp)."""
+    SCTP or usrsctp, reference_impl.sctp; multicast (1.7): reference_impl.multicast)."""
 
     implementation = "python-reference"
     language = "python"
@@ -427,8 +429,14 @@ class ReferenceAdapter(UnixOperations, ReadinessOperations, ConnectingOperations
         return address_of(_call(self._socket(args).getpeername, context="getpeername"))
 
     def op_opt_set(self, args: Args) -> dict:
-        set_option(self._socket(args), args.get("name", str), args.get("value", (bool, int, float, str, type(None))))
+        value = args.get("value", (bool, int, float, str, dict, type(None)))  # dict: an interface (1.7)
+        set_option(self._socket(args), args.get("name", str), value)
         return {}
+
+    def op_udp_errqueue(self, args: Args) -> dict:
+        # udp.errqueue (1.7): the reference does not declare `udp.errqueue` yet, so UNSUPPORTED is
+        # honest; the error-queue change (helper "errq") replaces this with the real operation.
+        raise OpError(UNSUPPORTED, "udp.errqueue is not implemented by this reference yet")
 
     def op_opt_get(self, args: Args) -> dict:
         return {"value": get_option(self._socket(args), args.get("name", str))}
@@ -512,6 +520,8 @@ def set_option(sock: socket.socket, name: str, value: Any) -> None:
         _call(sock.setsockopt, socket.SOL_SOCKET, socket.SO_LINGER, packed, context="setsockopt linger")
     elif name in options15.NAMES:  # 1.5
         options15.set_option(sock, name, value)
+    elif name in multicast.NAMES:  # 1.7
+        multicast.set_option(sock, name, value)
     else:
         raise OpError(UNSUPPORTED, f"unknown option {name!r}")
 
@@ -528,6 +538,8 @@ def get_option(sock: socket.socket, name: str) -> Any:
         return seconds if onoff else None
     if name in options15.NAMES:  # 1.5
         return options15.get_option(sock, name)
+    if name in multicast.NAMES:  # 1.7
+        return multicast.get_option(sock, name)
     raise OpError(UNSUPPORTED, f"unknown option {name!r}")
 
 
@@ -544,6 +556,7 @@ def _host_features() -> set[str]:
         features -= {"ipv6", "ipv4-mapped", "opt.v6only"}
     if sctp_stack() is None:  # neither the kernel's SCTP nor usrsctp (1.6)
         features -= set(SCTP_FEATURES)
+    features -= {"udp.errqueue", "opt.recverr", "opt.nonblock"}  # 1.7: not implemented here yet (helper "errq")
     return features
 
 

@@ -74,7 +74,7 @@ def test_a_line_the_standard_library_refuses_is_refused(fast, line):
 
 
 REQUESTS = [
-    {"id": 1, "op": "hello", "args": {"protocol": "1.6"}},
+    {"id": 1, "op": "hello", "args": {"protocol": "1.7"}},
     {"id": 2, "op": "tcp.listen", "args": {"family": "ipv4", "host": "127.0.0.1", "port": 0, "backlog": 16,
                                           "options": {}, "timeout": 3.0}},
     {"id": 3, "op": "stream.send", "args": {"handle": 3, "data": encode_bytes(bytes(range(256)) * 300)}},

@@ -29,6 +29,22 @@ OK = {"id": 1, "ok": True}
      "result.truncated must be boolean"),
     ("addr.local", {"host": "127.0.0.1", "port": 70000}, "result.port must be smaller than or equal to 65535"),
     ("serve.start", {"handle": 4}, "result must contain"),
+    # 1.7: the error queue's entry
+    ("udp.errqueue", {"errno": "ECONNREFUSED", "origin": "icmp", "type": "3", "code": 3, "offender": None,
+                      "peer": {"host": "127.0.0.1", "port": 9}, "data": ""}, "result.type must be integer"),
+    ("udp.errqueue", {"errno": "ECONNREFUSED", "origin": "remote", "type": 3, "code": 3, "offender": None,
+                      "peer": {"host": "127.0.0.1", "port": 9}, "data": ""}, "result.origin must be one of"),
+    ("udp.errqueue", {"errno": "econnrefused", "origin": "icmp", "type": 3, "code": 3, "offender": None,
+                      "peer": {"host": "127.0.0.1", "port": 9}, "data": ""}, "result.errno must match pattern"),
+    ("udp.errqueue", {"errno": "ECONNREFUSED", "origin": "icmp", "type": 3, "code": 256, "offender": None,
+                      "peer": {"host": "127.0.0.1", "port": 9}, "data": ""},
+     "result.code must be smaller than or equal to 255"),
+    ("udp.errqueue", {"errno": "ECONNREFUSED", "origin": "icmp", "type": 3, "code": 3,
+                      "peer": {"host": "127.0.0.1", "port": 9}, "data": ""}, "result must contain"),
+    ("udp.errqueue", {"errno": "ECONNREFUSED", "origin": "icmp", "type": 3, "code": 3, "offender": "127.0.0.1",
+                      "peer": {"host": "127.0.0.1", "port": 9}, "data": ""}, "result.offender cannot be validated by any definition"),
+    ("udp.errqueue", {"errno": "ECONNREFUSED", "origin": "icmp", "type": 3, "code": 3, "offender": None,
+                      "peer": {"host": "127.0.0.1", "port": 9}, "data": "QQ"}, "result.data must be base64"),
 ])
 def test_a_malformed_result_is_one_line_naming_the_field(op, result, named):
     with pytest.raises(AdapterFault) as caught:
@@ -36,6 +52,40 @@ def test_a_malformed_result_is_one_line_naming_the_field(op, result, named):
     message = str(caught.value)
     assert named in message and "\n" not in message, message
     assert message.startswith(f"answer to {op!r} breaks the protocol schema"), message
+
+
+@pytest.mark.parametrize("op, args, named", [
+    ("udp.join", {"handle": 1}, "args must contain"),
+    ("udp.join", {"handle": 1, "group": 239}, "args.group must be string"),
+    ("udp.join", {"handle": 1, "group": "239.255.0.1", "interface": {"name": "mc0", "index": "3"}},
+     "args.interface cannot be validated by any definition"),
+    ("udp.leave", {"handle": 1, "group": "ff15::1", "interface": "mc0"}, "args.interface cannot be validated by any definition"),
+    ("udp.errqueue", {"handle": "1"}, "args.handle must be integer"),
+    ("opt.set", {"handle": 1, "name": "multicast_if", "value": {"name": "mc0"}}, "args.value cannot be validated by any definition"),
+])
+def test_a_malformed_17_request_is_named(op, args, named):
+    problem = request_problem(op, args)
+    assert problem is not None and named in problem, problem
+
+
+@pytest.mark.parametrize("op, args", [
+    ("udp.join", {"handle": 1, "group": "239.255.0.1", "interface": {"name": "mc0", "index": 3,
+                                                                     "address": "198.18.0.1"}}),
+    ("udp.join", {"handle": 1, "group": "ff15::1", "interface": {"name": "mc0", "index": 3}}),
+    ("udp.leave", {"handle": 1, "group": "239.255.0.1", "interface": None}),
+    ("udp.errqueue", {"handle": 1}),
+    ("opt.set", {"handle": 1, "name": "multicast_if", "value": {"name": "mc0", "index": 3}}),
+    ("opt.set", {"handle": 1, "name": "multicast_if", "value": None}),
+])
+def test_a_well_formed_17_request_passes(op, args):
+    assert request_problem(op, args) is None
+
+
+def test_an_errqueue_entry_passes():
+    from fixtures.protocol_schema import result_problem
+    assert result_problem("udp.errqueue", {
+        "errno": "ECONNREFUSED", "origin": "icmp", "type": 3, "code": 3, "offender": {"host": "127.0.0.1", "port": 0},
+        "peer": {"host": "127.0.0.1", "port": 9}, "data": "aGk="}) is None
 
 
 def test_a_malformed_error_is_caught():
@@ -57,7 +107,9 @@ def test_every_operation_has_a_request_and_a_result_schema():
 def test_the_schema_is_valid_json_schema():
     jsonschema = pytest.importorskip("jsonschema")
     jsonschema.Draft7Validator.check_schema(schema())
-    assert SCHEMA_PATH.name == f"protocol-{PROTOCOL_VERSION}.json"
+    # one schema validates every 1.x version; the file kept the name it had at 1.6, its title says the version
+    assert SCHEMA_PATH.name == "protocol-1.6.json"
+    assert schema()["title"] == f"sockspec wire protocol {PROTOCOL_VERSION} (docs/protocol.md)"
 
 
 def test_an_in_process_adapter_is_held_to_the_schema_too():

@@ -28,6 +28,7 @@ typedef struct {
     int family;
     int type;
     Server *server;        /* serve.start: the echo server behind this handle (fd is its socket) */
+    int nonblock;          /* 1.7: the program's blocking mode (option nonblock); the fd itself is O_NONBLOCK */
 } Sock;
 
 extern Sock *table;     /* indexed by handle */
@@ -81,6 +82,14 @@ json_t *stream_send_flags(Sock *s, json_t *args, const unsigned char *data, size
 json_t *udp_recvfrom_flags(Sock *s, json_t *args, size_t max, double timeout, Error *e);
 json_t *connect_15(json_t *args, Error *e);
 
+/* ---- protocol 1.7: errqueue.c (udp.errqueue, options recverr and nonblock) --------------- */
+
+int is_option_errqueue(const char *name);
+int set_option_errqueue(Sock *s, const char *name, json_t *value, Error *e);
+json_t *get_option_errqueue(Sock *s, const char *name, Error *e);
+void append_option_errqueue_features(json_t *features);
+int accepted_mode(const Sock *listener, int fd);
+
 /* ---- serve.c --------------------------------------------------------------------------- */
 
 void server_stop(Server *server, long *sessions);
@@ -103,6 +112,7 @@ OPERATION(op_unix_bind);    OPERATION(op_unix_socketpair); OPERATION(op_unix_sen
 OPERATION(op_unix_recvfrom); OPERATION(op_unix_peercred); OPERATION(op_unix_unlink);
 OPERATION(op_wait);                                                               /* readiness.c */
 OPERATION(op_udp_disconnect);                                                     /* connecting.c */
+OPERATION(op_udp_errqueue);                                                       /* errqueue.c */
 #undef OPERATION
 
 #endif

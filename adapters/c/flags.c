@@ -22,7 +22,8 @@ typedef struct {
     struct timeval saved;
 } Blocking;
 
-static void blocking_begin(Blocking *b, int fd, int option, double bound, int replace) {
+static void blocking_begin(Blocking *b, const Sock *s, int option, double bound, int replace) {
+    int fd = s->fd;
     socklen_t len = sizeof b->saved;
     b->fd = fd, b->option = option;
     getsockopt(fd, SOL_SOCKET, option, &b->saved, &len);
@@ -32,7 +33,9 @@ static void blocking_begin(Blocking *b, int fd, int option, double bound, int re
         setsockopt(fd, SOL_SOCKET, option, &tv, sizeof tv);
     }
     b->flags = fcntl(fd, F_GETFL);
-    fcntl(fd, F_SETFL, b->flags & ~O_NONBLOCK);
+    /* 1.7: a program's non-blocking socket (nonblock) stays so for its blocking calls; MSG_WAITALL
+     * bounded by the request's timeout (replace) is the adapter's own wait */
+    if (replace || !s->nonblock) fcntl(fd, F_SETFL, b->flags & ~O_NONBLOCK);
 }
 
 static void blocking_end(Blocking *b) {
@@ -42,11 +45,11 @@ static void blocking_end(Blocking *b) {
     errno = saved;
 }
 
-static ssize_t recv_blocking(int fd, void *buffer, size_t len, int flags, double bound, int replace) {
+static ssize_t recv_blocking(const Sock *s, void *buffer, size_t len, int flags, double bound, int replace) {
     Blocking b;
-    blocking_begin(&b, fd, SO_RCVTIMEO, bound, replace);
+    blocking_begin(&b, s, SO_RCVTIMEO, bound, replace);
     ssize_t n;
-    do n = recv(fd, buffer, len, flags); while (n < 0 && errno == EINTR);
+    do n = recv(s->fd, buffer, len, flags); while (n < 0 && errno == EINTR);
     blocking_end(&b);
     return n;
 }
@@ -64,13 +67,13 @@ json_t *stream_recv_flags(Sock *s, json_t *args, size_t max, double timeout, Err
     if (dontwait || oob || (waitall && timeout == 0)) { /* one attempt */
         do n = recv(s->fd, buffer, max, flags | MSG_DONTWAIT | (waitall ? MSG_WAITALL : 0)); while (n < 0 && errno == EINTR);
     } else if (waitall) { /* SO_RCVTIMEO = the request's timeout ends a MSG_WAITALL that got nothing */
-        n = recv_blocking(s->fd, buffer, max, flags | MSG_WAITALL, timeout, 1);
+        n = recv_blocking(s, buffer, max, flags | MSG_WAITALL, timeout, 1);
         if (n < 0 && WOULD_BLOCK(errno)) {
             free(buffer);
             return fail(e, "ETIMEDOUT", "recv: timed out after %g s", timeout);
         }
     } else if (blocking) {
-        n = recv_blocking(s->fd, buffer, max, flags, timeout, 0);
+        n = recv_blocking(s, buffer, max, flags, timeout, 0);
     } else { /* peek alone: wait as every receive does */
         double deadline = now() + timeout;
         for (;;) {
@@ -98,7 +101,7 @@ json_t *stream_send_flags(Sock *s, json_t *args, const unsigned char *data, size
         do n = send(s->fd, data, len, flags | MSG_DONTWAIT); while (n < 0 && errno == EINTR);
     } else if (blocking) {
         Blocking b;
-        blocking_begin(&b, s->fd, SO_SNDTIMEO, timeout, 0);
+        blocking_begin(&b, s, SO_SNDTIMEO, timeout, 0);
         do n = send(s->fd, data, len, flags); while (n < 0 && errno == EINTR);
         blocking_end(&b);
     } else {
@@ -131,7 +134,7 @@ json_t *udp_recvfrom_flags(Sock *s, json_t *args, size_t max, double timeout, Er
         msg.msg_namelen = sizeof from;
         if (blocking && !dontwait) {
             Blocking b;
-            blocking_begin(&b, s->fd, SO_RCVTIMEO, timeout, 0);
+            blocking_begin(&b, s, SO_RCVTIMEO, timeout, 0);
             n = recvmsg(s->fd, &msg, flags);
             blocking_end(&b);
         } else {

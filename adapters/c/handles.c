@@ -13,7 +13,7 @@ long register_socket(int fd, int family, int type) {
         for (long i = table_size; i < grown; i++) table[i].fd = -1;
         table_size = grown;
     }
-    table[next_handle] = (Sock){fd, family, type, NULL};
+    table[next_handle] = (Sock){fd, family, type, NULL, 0};
     return next_handle++;
 }
 

@@ -11,7 +11,8 @@
  * proto.c (arguments, base64, responses), errors.c, handles.c, address.c, wait.c,
  * options.c, tcp.c, udp.c, raw.c, serve.c, unix.c, and for 1.5 readiness.c (wait), connecting.c
  * (pending connects, connect on a handle, udp.disconnect), flags.c (MSG_* flags, blocking calls),
- * options15.c; adapter.h and proto.h declare what they share.
+ * options15.c, and for 1.7 errqueue.c (udp.errqueue, options recverr and nonblock); adapter.h and
+ * proto.h declare what they share.
  *
  * Build (as the suite does): cc -std=gnu11 -O2 -Wall -Wextra -o OUT *.c -ljansson -lcrypto -pthread
  */
@@ -48,6 +49,7 @@ static json_t *op_hello(json_t *args, Error *e) {
                                  "flag.trunc", "flag.oob"};
     for (size_t i = 0; i < sizeof features_15 / sizeof *features_15; i++)
         json_array_append_new(features, json_string(features_15[i]));
+    json_array_append_new(features, json_string("udp.errqueue")); /* 1.7: errqueue.c */
     append_option_features(features);
     return json_pack("{s:s, s:s, s:s, s:s, s:o}", "protocol", PROTOCOL_VERSION, "implementation", "c-posix",
                      "version", "1.0.0", "language", "c", "features", features);
@@ -74,7 +76,7 @@ static const struct {
     {"unix.socketpair", op_unix_socketpair}, {"unix.sendto", op_unix_sendto},
     {"unix.recvfrom", op_unix_recvfrom}, {"unix.peercred", op_unix_peercred},
     {"unix.unlink", op_unix_unlink}, {"wait", op_wait},
-    {"udp.disconnect", op_udp_disconnect},
+    {"udp.disconnect", op_udp_disconnect}, {"udp.errqueue", op_udp_errqueue},
 };
 #define OPERATION_COUNT (sizeof OPERATIONS / sizeof OPERATIONS[0])
 

@@ -66,9 +66,12 @@ json_t *op_tcp_accept(json_t *args, Error *e) {
     if (!listener || arg_timeout(args, &timeout, e) < 0) return NULL;
     double deadline = now() + timeout;
     for (;;) {
-        int fd = accept4(listener->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        int fd = accept4(listener->fd, NULL, NULL, SOCK_CLOEXEC); /* the kernel's mode first (1.7 nonblock) */
         if (fd >= 0) {
+            int nonblock = accepted_mode(listener, fd);
+            fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK); /* the adapter's own waiting */
             long handle = register_socket(fd, listener->family, SOCK_STREAM);
+            table[handle].nonblock = nonblock;
             json_t *result = connection_json(handle, e);
             return result ? result : discard(handle);
         }

@@ -38,6 +38,7 @@ from .handles import (
     socket_of,
     transport_of,
 )
+from .multicast import membership
 from .options import NAMES as OPTION_NAMES
 from .options import get_option, linger_off, prepared_socket, set_option
 from .unix import UnixOperations, unix_features, unix_sockaddr
@@ -361,6 +362,21 @@ class AsyncioAdapter(UnixOperations):
             result["emulated"] = ["length", "truncated"]
         return result
 
+    # -- multicast (1.7, multicast.py): the endpoint's socket, as for options -------------------
+
+    async def op_udp_join(self, args: Args) -> dict:
+        return self._membership(args, join=True)
+
+    async def op_udp_leave(self, args: Args) -> dict:
+        return self._membership(args, join=False)
+
+    def _membership(self, args: Args, join: bool) -> dict:
+        sock = socket_of(self._get(args, Datagram))
+        group, where = args.get("group", str), args.get("interface", dict, None)
+        with _closed_by_the_loop("setsockopt"):
+            membership(sock, group, where, join)
+        return {}
+
     # -- addresses and options ------------------------------------------------------------------
 
     async def op_addr_local(self, args: Args) -> dict:
@@ -383,7 +399,8 @@ class AsyncioAdapter(UnixOperations):
 
     async def op_opt_set(self, args: Args) -> dict:
         sock = socket_of(self._get(args, (Listener, Stream, Datagram)))
-        name, value = args.get("name", str), args.get("value", (bool, int, float, str, type(None)))
+        # dict: an interface (multicast_if, 1.7)
+        name, value = args.get("name", str), args.get("value", (bool, int, float, str, dict, type(None)))
         with _closed_by_the_loop("setsockopt"):
             set_option(sock, name, value)
         return {}
@@ -434,9 +451,12 @@ def _features(unix: list[str]) -> list[str]:
     # wait.rdhangup (a transport owns its socket's readiness), tcp.pending, tcp.connect-handle
     # (open_connection makes and connects its own socket, and waits), udp.disconnect,
     # udp.reconnect (no udp.connect), blocking, flag.peek, flag.waitall, flag.dontwait, flag.oob.
+    # Of 1.7 (README "Protocol 1.7 and 1.8"): multicast and its options, recverr (the endpoint's
+    # socket, as for every option); not udp.errqueue (a transport reads with recvfrom only) nor
+    # nonblock (a transport's socket cannot be made blocking, and cannot tell its mode).
     features = ["tcp", "udp", "ipv4", "tcp.bind-connect", "stream.shutdown.write", "stream.abort", "nonblocking",
                 "serve.tcp", "serve.udp", *unix, *(f"opt.{name}" for name in OPTION_NAMES if name != "v6only"),
-                "flag.trunc"]
+                "flag.trunc", "multicast"]
     if ipv6_loopback_usable():
         features += ["ipv6", "ipv4-mapped", "opt.v6only"]
     return sorted(features)

@@ -15,7 +15,7 @@ import socket
 import struct
 from typing import Any
 
-from . import options15
+from . import multicast, options15
 from .errors import OpError, from_oserror
 from .wire import UNSUPPORTED, BadRequest
 
@@ -34,13 +34,23 @@ _INT = {
 }
 _LINGER = struct.Struct("ii")
 
-NAMES = (*_BOOL, *_INT, "ttl", "linger", *options15.NAMES)
+# 1.7: recverr (IP_RECVERR / IPV6_RECVERR, by the socket's family) and the multicast options
+# (multicast.py). The error queue itself (udp.errqueue) is out of reach: a datagram transport
+# reads with recvfrom and owns the socket's readiness; nothing in asyncio calls recvmsg with
+# MSG_ERRQUEUE.
+NAMES = (*_BOOL, *_INT, "ttl", "linger", *options15.NAMES, "recverr", *multicast.NAMES)
 
 
 def _ttl(sock: Any) -> tuple[int, int]:
     if sock.family == socket.AF_INET6:
         return socket.IPPROTO_IPV6, socket.IPV6_UNICAST_HOPS
     return socket.IPPROTO_IP, socket.IP_TTL
+
+
+def _recverr(sock: Any) -> tuple[int, int]:
+    if sock.family == socket.AF_INET6:
+        return socket.IPPROTO_IPV6, getattr(socket, "IPV6_RECVERR", 25)
+    return socket.IPPROTO_IP, getattr(socket, "IP_RECVERR", 11)
 
 
 def _integer(name: str, value: Any) -> int:
@@ -53,10 +63,12 @@ def set_option(sock: Any, name: str, value: Any) -> None:
     """setsockopt on a socket.socket or a TransportSocket."""
     if name in options15.NAMES:
         return options15.set_option(sock, name, value)
-    if name in _BOOL:
+    if name in multicast.NAMES:
+        return multicast.set_option(sock, name, value)
+    if name in _BOOL or name == "recverr":
         if not isinstance(value, bool):
             raise BadRequest(f"option {name!r} takes a bool")
-        level, option, raw = *_BOOL[name], int(value)
+        level, option, raw = *(_recverr(sock) if name == "recverr" else _BOOL[name]), int(value)
     elif name in _INT or name == "ttl":
         level, option = _ttl(sock) if name == "ttl" else _INT[name]
         raw = _integer(name, value)
@@ -75,9 +87,11 @@ def get_option(sock: Any, name: str) -> Any:
     """getsockopt, the value as the system reports it."""
     if name in options15.NAMES:
         return options15.get_option(sock, name)
+    if name in multicast.NAMES:
+        return multicast.get_option(sock, name)
     try:
-        if name in _BOOL:
-            return bool(sock.getsockopt(*_BOOL[name]))
+        if name in _BOOL or name == "recverr":
+            return bool(sock.getsockopt(*(_recverr(sock) if name == "recverr" else _BOOL[name])))
         if name in _INT or name == "ttl":
             return sock.getsockopt(*(_ttl(sock) if name == "ttl" else _INT[name]))
         if name == "linger":

@@ -91,6 +91,13 @@ const char *address_path(json_t *args, const char *member, int for_peer, Error *
 int apply_options(Entry *en, json_t *args, unsigned *bind_flags, Error *e);
 void append_option_features(json_t *features);
 
+/* ---- multicast.c ----------------------------------------------------------------------- */
+
+int is_multicast_option(const char *name);
+void append_multicast_features(json_t *features);                          /* multicast, opt.multicast_* */
+int multicast_set(Entry *en, const char *name, json_t *value, Error *e);   /* opt.set */
+json_t *multicast_get(Entry *en, const char *name, Error *e);               /* opt.get */
+
 /* ---- stream.c -------------------------------------------------------------------------- */
 
 json_t *stream_connection_json(Entry *en, Error *e);
@@ -118,6 +125,7 @@ OPERATION(op_udp_recvfrom); OPERATION(op_udp_disconnect);
 OPERATION(op_serve_start);  OPERATION(op_serve_stop);                              /* serve.c */
 OPERATION(op_unix_listen);  OPERATION(op_unix_accept);  OPERATION(op_unix_connect); /* unix.c */
 OPERATION(op_unix_socketpair); OPERATION(op_unix_unlink);
+OPERATION(op_udp_join);     OPERATION(op_udp_leave);                               /* multicast.c */
 #undef OPERATION
 
 #endif

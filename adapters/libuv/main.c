@@ -10,7 +10,7 @@
  *
  * This file: hello, the dispatch table, stdin and the main loop. The rest, one job per file:
  * proto.c (arguments, base64, responses), errors.c, handles.c (table, close, reset, waiting),
- * address.c, options.c, tcp.c, stream.c, udp.c, serve.c, unix.c.
+ * address.c, options.c, tcp.c, stream.c, udp.c, serve.c, unix.c, multicast.c.
  */
 #include "adapter.h"
 
@@ -30,6 +30,7 @@ static json_t *op_hello(json_t *args, Error *e) {
                            "tcp.connect-handle", "udp.disconnect"};
     for (size_t i = 0; i < sizeof names / sizeof *names; i++) json_array_append_new(features, json_string(names[i]));
     append_option_features(features);
+    append_multicast_features(features); /* 1.7: multicast.c */
     return json_pack("{s:s, s:s, s:s, s:s, s:o}", "protocol", PROTOCOL_VERSION, "implementation", "libuv", "version",
                      uv_version_string(), "language", "c", "features", features);
 }
@@ -51,6 +52,7 @@ static const struct {
     {"serve.stop", op_serve_stop}, {"unix.listen", op_unix_listen},
     {"unix.accept", op_unix_accept}, {"unix.connect", op_unix_connect},
     {"unix.socketpair", op_unix_socketpair}, {"unix.unlink", op_unix_unlink}, {"udp.disconnect", op_udp_disconnect},
+    {"udp.join", op_udp_join},     {"udp.leave", op_udp_leave},
 };
 #define OPERATION_COUNT (sizeof OPERATIONS / sizeof OPERATIONS[0])
 

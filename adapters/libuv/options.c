@@ -149,12 +149,14 @@ json_t *op_opt_set(json_t *args, Error *e) {
     json_t *value = json_object_get(args, "value");
     if (!name) return NULL;
     if (!value) return fail(e, "BADREQUEST", "missing argument 'value'");
+    if (is_multicast_option(name)) return multicast_set(en, name, value, e) < 0 ? NULL : json_object(); /* 1.7 */
     return set_option(en, name, value, NULL, e) < 0 ? NULL : json_object();
 }
 
 json_t *op_opt_get(json_t *args, Error *e) {
     Entry *en = arg_socket(args, e);
     const char *name = en ? arg_str(args, "name", e) : NULL;
-    json_t *value = name ? get_option(en, name, e) : NULL;
+    json_t *value = !name ? NULL : is_multicast_option(name) ? multicast_get(en, name, e) /* 1.7 */
+                                                           : get_option(en, name, e);
     return value ? json_pack("{s:o}", "value", value) : NULL;
 }

@@ -32,6 +32,7 @@ const ops = Object.assign(
   require('./lib/serve').ops,
   require('./lib/unix').ops,
   require('./lib/readiness').ops,
+  require('./lib/multicast').ops,
 );
 
 async function handle(line) {

@@ -4,7 +4,7 @@
 
 const os = require('os');
 
-const PROTOCOL = '1.6';
+const PROTOCOL = '1.8';
 
 function ipv6Loopback() {
   for (const addrs of Object.values(os.networkInterfaces())) {
@@ -25,6 +25,10 @@ const FEATURES = [
   // Not declared (README.md): wait.rdhangup, tcp.pending, tcp.connect-handle, udp.reconnect,
   // blocking, the flags, and every 1.5 option.
   'wait', 'udp.disconnect',
+  // 1.7 (lib/multicast.js): dgram's addMembership/dropMembership. Not declared (README.md):
+  // opt.multicast_loop, opt.multicast_ttl, opt.multicast_if (setters only, no getters),
+  // udp.errqueue, opt.recverr, opt.nonblock (dgram/net have none of them). 1.8: no SCTP.
+  'multicast',
 ];
 if (ipv6Loopback()) FEATURES.push('ipv6', 'ipv4-mapped');
 // Unix-domain sockets (1.4, lib/unix.js): net over a path; Linux abstract names as "\0name".

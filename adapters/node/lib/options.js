@@ -1,13 +1,15 @@
 // Socket options: opt.set / opt.get, as far as Node has setters and getters.
 //
-// Node has setters for nodelay/keepalive (net.Socket) and for the dgram options, but a
-// getter only for the dgram buffer sizes; everything else answers UNSUPPORTED (README.md).
+// Node has setters for nodelay/keepalive (net.Socket) and for the dgram options (the
+// multicast ones of 1.7 included, lib/multicast.js), but a getter only for the dgram buffer
+// sizes; everything else answers UNSUPPORTED (README.md).
 
 'use strict';
 
 const { bad, unsupported, asOpError } = require('./errors');
 const { arg, isInt, boolValue, intValue } = require('./args');
 const { lookup } = require('./handles');
+const multicast = require('./multicast');
 
 function setUdpOption(sock, name, value) {
   try {
@@ -15,6 +17,7 @@ function setUdpOption(sock, name, value) {
     else if (name === 'ttl') sock.setTTL(intValue(name, value));
     else if (name === 'rcvbuf') sock.setRecvBufferSize(intValue(name, value));
     else if (name === 'sndbuf') sock.setSendBufferSize(intValue(name, value));
+    else if (multicast.NAMES.has(name)) multicast.setMulticastOption(sock, name, value); // 1.7, setters only
     else throw unsupported(`option ${name} on a dgram socket`);
   } catch (err) {
     throw asOpError(err, `setsockopt ${name}`);
@@ -28,7 +31,9 @@ ops['opt.set'] = (args) => {
   const name = arg(args, 'name', 'str');
   if (!Object.prototype.hasOwnProperty.call(args, 'value')) throw bad('missing argument "value"');
   const value = args.value;
-  if (value !== null && typeof value !== 'boolean' && !isInt(value)) throw bad('value has the wrong type');
+  // (1.7) multicast_if takes an interface object
+  const object = name === 'multicast_if' && value !== null && typeof value === 'object' && !Array.isArray(value);
+  if (value !== null && typeof value !== 'boolean' && !isInt(value) && !object) throw bad('value has the wrong type');
   if (state.kind === 'udp') {
     setUdpOption(state.sock, name, value);
   } else if (state.kind === 'conn' && name === 'nodelay') {

@@ -8,7 +8,7 @@ use crate::sockets::{Entry, Kind};
 use serde_json::{json, Map, Value};
 use std::collections::HashMap;
 
-const PROTOCOL_VERSION: &str = "1.6";
+const PROTOCOL_VERSION: &str = "1.8";
 
 pub(crate) struct Adapter {
     pub(crate) sockets: HashMap<i64, Entry>,
@@ -72,6 +72,8 @@ impl Adapter {
             "udp.connect" => call!(op_udp_connect),
             "udp.sendto" => call!(op_udp_sendto),
             "udp.recvfrom" => call!(op_udp_recvfrom),
+            "udp.join" => call!(op_udp_join),
+            "udp.leave" => call!(op_udp_leave),
             "raw.open" => call!(op_raw_open),
             "raw.send" => call!(op_raw_send),
             "raw.recv" => call!(op_raw_recv),

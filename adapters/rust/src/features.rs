@@ -45,6 +45,9 @@ pub(crate) fn host_features() -> Vec<String> {
         "blocking",
         "udp.reconnect",
         "tcp.connect-handle", // socket2's connect on the existing socket (stream.rs)
+        // 1.7: multicast (multicast.rs: std's UdpSocket, socket2 for the IPv6 hop limit and
+        // the sending interface); no opt.nonblock, opt.recverr or udp.errqueue: see the README.
+        "multicast",
     ];
     if ipv6 {
         features.extend(["ipv6", "ipv4-mapped"]);
@@ -93,6 +96,10 @@ pub(crate) fn host_features() -> Vec<String> {
         "type",
         "acceptconn",
         "error",
+        // 1.7 (multicast.rs)
+        "multicast_loop",
+        "multicast_ttl",
+        "multicast_if",
     ] {
         features.push(Box::leak(format!("opt.{option}").into_boxed_str()));
     }

@@ -27,6 +27,7 @@ mod datagram; // udp.*: std::net::UdpSocket
 mod errors; // OpError and errno names
 mod features;
 mod flags; // 1.5 flags and blocking calls: std's peek and blocking mode, socket2 for the rest // what `hello` declares, probed on this host
+mod multicast; // 1.7 udp.join, udp.leave, multicast options: std UdpSocket, socket2 where std has none
 mod options;
 mod options15; // 1.5 options: std's timeouts and take_error, socket2 for the rest // opt.set / opt.get: std's accessors, socket2 for the rest
 mod raw; // raw.*: ICMP raw and ping sockets through socket2

@@ -34,6 +34,9 @@ pub(crate) fn set_option(entry: &Entry, name: &str, value: &Value) -> R<()> {
     if crate::options15::NAMES.contains(&name) {
         return crate::options15::set(entry, name, value);
     }
+    if crate::multicast::NAMES.contains(&name) {
+        return crate::multicast::set(entry, name, value);
+    }
     let kind = &entry.kind;
     let context = format!("setsockopt {name}");
     let result = match name {
@@ -99,6 +102,9 @@ pub(crate) fn set_option(entry: &Entry, name: &str, value: &Value) -> R<()> {
 fn get_option(entry: &Entry, name: &str) -> R<Value> {
     if crate::options15::NAMES.contains(&name) {
         return crate::options15::get(entry, name);
+    }
+    if crate::multicast::NAMES.contains(&name) {
+        return crate::multicast::get(entry, name);
     }
     let kind = &entry.kind;
     let context = format!("getsockopt {name}");

@@ -11,12 +11,15 @@ features() ->
      <<"opt.v6only">>, <<"opt.ttl">>,
      %% 1.5: gen_udp:connect on a connected socket replaces its peer; inet's tos / tclass
      <<"udp.reconnect">>, <<"opt.tos">>,
-     <<"unix.stream">>, <<"unix.dgram">>, <<"unix.abstract">>, <<"unix.autobind">>].
+     <<"unix.stream">>, <<"unix.dgram">>, <<"unix.abstract">>, <<"unix.autobind">>,
+     %% 1.7 (ss_mcast): inet's add_membership/drop_membership and multicast options.
+     %% Not declared (README.md): udp.errqueue, opt.recverr, opt.nonblock. 1.8: no SCTP.
+     <<"multicast">>, <<"opt.multicast_loop">>, <<"opt.multicast_ttl">>, <<"opt.multicast_if">>].
 
 hello() ->
     {ok, Vsn} = application:get_key(kernel, vsn),
     Release = erlang:system_info(otp_release),
-    #{<<"protocol">> => <<"1.6">>,
+    #{<<"protocol">> => <<"1.8">>,
       <<"implementation">> => <<"erlang-gen_tcp">>,
       <<"version">> => iolist_to_binary(["OTP ", Release, " (kernel ", Vsn, ", erts ",
                                          erlang:system_info(version), ")"]),

@@ -92,6 +92,8 @@ op(<<"udp.bind">>, A) -> ss_udp:bind(A);
 op(<<"udp.connect">>, A) -> ss_udp:connect(A);
 op(<<"udp.sendto">>, A) -> ss_udp:sendto(A);
 op(<<"udp.recvfrom">>, A) -> ss_udp:recvfrom(A);
+op(<<"udp.join">>, A) -> ss_mcast:join(A);
+op(<<"udp.leave">>, A) -> ss_mcast:leave(A);
 op(<<"addr.local">>, A) -> ss_addr:local(A);
 op(<<"addr.peer">>, A) -> ss_addr:peer(A);
 op(<<"opt.set">>, A) -> ss_opts:set(A);

@@ -17,6 +17,7 @@ set(Args) ->
     Name = ss_args:get(Args, <<"name">>, str),
     Value = case maps:find(<<"value">>, Args) of
                 {ok, V} when is_boolean(V); is_integer(V); V =:= null -> V;
+                {ok, V} when is_map(V), Name =:= <<"multicast_if">> -> V;  % 1.7: an interface object
                 {ok, _} -> ss_err:bad("argument value has the wrong type");
                 error -> ss_err:bad("missing argument value")
             end,
@@ -62,6 +63,7 @@ option(<<"ttl">> = N, V, inet6) -> {raw, ?IPPROTO_IPV6, ?IPV6_UNICAST_HOPS, int3
 option(<<"ttl">> = N, V, _) -> {ttl, int(N, V)};
 option(<<"tos">> = N, V, inet6) -> {tclass, int(N, V)};
 option(<<"tos">> = N, V, _) -> {tos, int(N, V)};
+option(<<"multicast_", _/binary>> = N, V, Fam) -> ss_mcast:option(N, V, Fam);  % 1.7
 option(Name, _, _) -> ss_err:unsupported(["unknown option ", Name]).
 
 key(<<"reuseaddr">>, _) -> reuseaddr;
@@ -77,12 +79,14 @@ key(<<"ttl">>, inet6) -> {raw, ?IPPROTO_IPV6, ?IPV6_UNICAST_HOPS, 4};
 key(<<"ttl">>, _) -> ttl;
 key(<<"tos">>, inet6) -> tclass;
 key(<<"tos">>, _) -> tos;
+key(<<"multicast_", _/binary>> = N, _) -> ss_mcast:key(N);  % 1.7
 key(Name, _) -> ss_err:unsupported(["unknown option ", Name]).
 
 value(<<"reuseport">>, {raw, _, _, Bin}) -> int_of(Bin) =/= 0;
 value(<<"ttl">>, {raw, _, _, Bin}) -> int_of(Bin);
 value(<<"linger">>, {linger, {false, _}}) -> null;
 value(<<"linger">>, {linger, {true, T}}) -> T;
+value(<<"multicast_", _/binary>> = N, Reply) -> ss_mcast:value(N, Reply, none);
 value(_, {_, V}) -> V.
 
 b2i(true) -> 1;

@@ -156,7 +156,8 @@ class TrioAdapter(StreamOperations, DatagramOperations, UnixOperations, RawOpera
         name = args.get("name", str)
         if "value" not in args.raw:  # null is a value (linger off); absent is malformed
             raise BadRequest("argument 'value' is required")
-        set_option(target, name, args.get("value", (bool, int, float, str, type(None)), None), passcred)
+        # dict: an interface (multicast_if, 1.7)
+        set_option(target, name, args.get("value", (bool, int, float, str, dict, type(None)), None), passcred)
         return {}
 
     async def op_opt_get(self, args: Args) -> dict:
@@ -174,7 +175,10 @@ def features() -> list[str]:
              # 1.5 (README "Protocol 1.5"): options (OPTION_NAMES), trio.lowlevel's waits,
              # trio.socket's flags and connect; not wait.rdhangup, tcp.pending, udp.disconnect,
              # blocking, flag.waitall, flag.dontwait
-             "wait", "tcp.connect-handle", "udp.reconnect", "flag.peek", "flag.trunc", "flag.oob"]
+             "wait", "tcp.connect-handle", "udp.reconnect", "flag.peek", "flag.trunc", "flag.oob",
+             # 1.7 (README "Protocol 1.7 and 1.8"): trio.socket's setsockopt and recvmsg with
+             # MSG_ERRQUEUE (multicast.py); not opt.nonblock (trio.socket has no setblocking)
+             "multicast", "udp.errqueue"]
     ipv6 = ipv6_usable()
     if ipv6:
         found += ["ipv6", "ipv4-mapped", "opt.v6only"]

@@ -16,6 +16,7 @@ import trio
 from .addresses import address_of, family_of, inet_sockaddr, inet_target
 from .errors import FAILURES, translate
 from .handles import Socket
+from .multicast import ERRQUEUE_CONTROL, error_entry, membership
 from .options import apply_options
 from .waits import within
 from .streams import refuse_flags
@@ -84,3 +85,19 @@ class DatagramOperations:
                     "truncated": length > size, "length": length}
         data, _, flags, sender = await within(lambda: thing.sock.recvmsg(size, 0, peek), args.timeout(), "recvfrom")
         return {"data": b64(data), "peer": address_of(sender), "truncated": bool(flags & socket.MSG_TRUNC)}
+
+    # -- multicast and the error queue (1.7, multicast.py) ----------------------------------
+
+    async def op_udp_join(self, args: Args) -> dict:
+        membership(self._udp(args).sock, args.get("group", str), args.get("interface", dict, None), join=True)
+        return {}
+
+    async def op_udp_leave(self, args: Args) -> dict:
+        membership(self._udp(args).sock, args.get("group", str), args.get("interface", dict, None), join=False)
+        return {}
+
+    async def op_udp_errqueue(self, args: Args) -> dict:
+        thing = self._udp(args)
+        data, ancillary, _, sender = await within(
+            lambda: thing.sock.recvmsg(65535, ERRQUEUE_CONTROL, socket.MSG_ERRQUEUE), 0, "recvmsg(MSG_ERRQUEUE)")
+        return error_entry(data, ancillary, sender)

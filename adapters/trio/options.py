@@ -11,7 +11,7 @@ import socket
 import struct
 from typing import Any
 
-from . import options15
+from . import multicast, options15
 from .errors import FAILURES, OpError, translate
 from .wire import UNSUPPORTED, BadRequest
 
@@ -28,7 +28,7 @@ _SIZES = {
     "sndbuf": (socket.SOL_SOCKET, socket.SO_SNDBUF),
 }
 _LINGER = struct.Struct("ii")
-NAMES = (*_FLAGS, *_SIZES, "ttl", "linger", *options15.NAMES)
+NAMES = (*_FLAGS, *_SIZES, "ttl", "linger", *options15.NAMES, *multicast.NAMES)  # 1.7: multicast.py
 PASSCRED = (socket.SOL_SOCKET, getattr(socket, "SO_PASSCRED", 16))
 
 
@@ -49,6 +49,8 @@ def set_option(target: Any, name: str, value: Any, passcred: bool = False) -> No
     """``target``: a SocketStream or a trio.socket socket (both have setsockopt)."""
     if name in options15.NAMES:
         return options15.set_option(target, name, value)
+    if name in multicast.NAMES:
+        return multicast.set_option(target, name, value)
     if name in _FLAGS or (name == "passcred" and passcred):
         if not isinstance(value, bool):
             raise BadRequest(f"option {name!r} takes true or false")
@@ -69,6 +71,8 @@ def set_option(target: Any, name: str, value: Any, passcred: bool = False) -> No
 def get_option(target: Any, name: str, passcred: bool = False) -> Any:
     if name in options15.NAMES:
         return options15.get_option(target, name)
+    if name in multicast.NAMES:
+        return multicast.get_option(target, name)
     try:
         if name in _FLAGS or (name == "passcred" and passcred):
             return bool(target.getsockopt(*(PASSCRED if name == "passcred" else _FLAGS[name])))

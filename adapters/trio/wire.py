@@ -6,7 +6,7 @@ import base64
 import binascii
 from typing import Any
 
-PROTOCOL_VERSION = "1.6"
+PROTOCOL_VERSION = "1.8"
 DEFAULT_TIMEOUT = 5.0
 UNSUPPORTED = "UNSUPPORTED"
 BADREQUEST = "BADREQUEST"

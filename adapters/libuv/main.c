@@ -1,5 +1,5 @@
 /*
- * sockspec libuv adapter: the wire protocol 1.5 (docs/protocol.md) over libuv 1.44.
+ * sockspec libuv adapter: the wire protocol 1.8 (docs/protocol.md) over libuv 1.44.
  *
  * One thread and one uv_loop_t. stdin is a libuv pipe too (uv_pipe_open on descriptor 0,
  * uv_read_start): when a whole request line has arrived, reading stdin stops and the loop is

@@ -8,7 +8,7 @@ use crate::sockets::{Entry, Kind};
 use serde_json::{json, Map, Value};
 use std::collections::HashMap;
 
-const PROTOCOL_VERSION: &str = "1.6";
+const PROTOCOL_VERSION: &str = "1.8";
 
 pub(crate) struct Adapter {
     pub(crate) sockets: HashMap<i64, Entry>,
@@ -71,6 +71,8 @@ impl Adapter {
             "udp.connect" => self.op_udp_connect(args).await,
             "udp.sendto" => self.op_udp_sendto(args).await,
             "udp.recvfrom" => self.op_udp_recvfrom(args).await,
+            "udp.join" => self.op_udp_join(args),
+            "udp.leave" => self.op_udp_leave(args),
             "addr.local" => self.op_addr_local(args),
             "addr.peer" => self.op_addr_peer(args),
             "opt.set" => self.op_opt_set(args),

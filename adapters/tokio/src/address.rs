@@ -45,9 +45,12 @@ pub(crate) fn with_handle(handle: i64, local: Value, peer: Value) -> Value {
 impl Adapter {
     pub(crate) fn op_addr_local(&mut self, args: &Args) -> R<Value> {
         let entry = self.entry(args)?;
-        let ip = |r: io::Result<SocketAddr>| r.map(address_json).map_err(|e| io_fail(e, "local_addr"));
-        let unix =
-            |r: io::Result<tokio::net::unix::SocketAddr>| r.map(|a| unix_json(&a)).map_err(|e| io_fail(e, "local_addr"));
+        let ip =
+            |r: io::Result<SocketAddr>| r.map(address_json).map_err(|e| io_fail(e, "local_addr"));
+        let unix = |r: io::Result<tokio::net::unix::SocketAddr>| {
+            r.map(|a| unix_json(&a))
+                .map_err(|e| io_fail(e, "local_addr"))
+        };
         match &entry.kind {
             Kind::TcpSocket(s) => ip(s.local_addr()),
             Kind::Listener(s) => ip(s.local_addr()),
@@ -69,9 +72,12 @@ impl Adapter {
 
     pub(crate) fn op_addr_peer(&mut self, args: &Args) -> R<Value> {
         let entry = self.entry(args)?;
-        let ip = |r: io::Result<SocketAddr>| r.map(address_json).map_err(|e| io_fail(e, "peer_addr"));
-        let unix =
-            |r: io::Result<tokio::net::unix::SocketAddr>| r.map(|a| unix_json(&a)).map_err(|e| io_fail(e, "peer_addr"));
+        let ip =
+            |r: io::Result<SocketAddr>| r.map(address_json).map_err(|e| io_fail(e, "peer_addr"));
+        let unix = |r: io::Result<tokio::net::unix::SocketAddr>| {
+            r.map(|a| unix_json(&a))
+                .map_err(|e| io_fail(e, "peer_addr"))
+        };
         match &entry.kind {
             Kind::Stream(s) => ip(s.peer_addr()),
             Kind::Udp(s) => ip(s.peer_addr()),

@@ -26,7 +26,9 @@ impl Adapter {
         let addr = socket_addr(family, args.string("host")?, args.int("port")?)?;
         let options = args.options()?;
         let socket = if options.is_empty() {
-            UdpSocket::bind(addr).await.map_err(|e| io_fail(e, "bind"))?
+            UdpSocket::bind(addr)
+                .await
+                .map_err(|e| io_fail(e, "bind"))?
         } else {
             let s = Socket::new(domain(family), Type::DGRAM, Some(Protocol::UDP))
                 .map_err(|e| io_fail(e, "socket"))?;
@@ -68,7 +70,9 @@ impl Adapter {
         };
         let sent = match target {
             // flag.dontwait: try_send_to / try_send, tokio's one attempt
-            Some(t) if dontwait => s.try_send_to(&data, t).map_err(|e| io_fail(e, "try_send_to"))?,
+            Some(t) if dontwait => s
+                .try_send_to(&data, t)
+                .map_err(|e| io_fail(e, "try_send_to"))?,
             None if dontwait => s.try_send(&data).map_err(|e| io_fail(e, "try_send"))?,
             Some(t) => waiting(timeout, "send_to", s.send_to(&data, t)).await?,
             None => waiting(timeout, "send", s.send(&data)).await?,
@@ -89,10 +93,16 @@ impl Adapter {
         let mut buf = vec![0u8; max + 1];
         let (n, peer) = if peek {
             // flag.peek: UdpSocket::peek_from (MSG_PEEK); with dontwait, polled once
-            waiting(if dontwait { 0.0 } else { timeout }, "peek_from", s.peek_from(&mut buf)).await?
+            waiting(
+                if dontwait { 0.0 } else { timeout },
+                "peek_from",
+                s.peek_from(&mut buf),
+            )
+            .await?
         } else if dontwait {
             // flag.dontwait: try_recv_from, tokio's one attempt
-            s.try_recv_from(&mut buf).map_err(|e| io_fail(e, "try_recv_from"))?
+            s.try_recv_from(&mut buf)
+                .map_err(|e| io_fail(e, "try_recv_from"))?
         } else {
             waiting(timeout, "recv_from", s.recv_from(&mut buf)).await?
         };

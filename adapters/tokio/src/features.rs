@@ -55,6 +55,13 @@ pub(crate) fn features() -> Vec<String> {
         "opt.type",
         "opt.acceptconn",
         "opt.error",
+        // 1.7 (README, "Protocol 1.7 and 1.8"): multicast through tokio's UdpSocket, socket2
+        // for the IPv6 hop limit and the sending interface; no opt.nonblock, opt.recverr or
+        // udp.errqueue
+        "multicast",
+        "opt.multicast_loop",
+        "opt.multicast_ttl",
+        "opt.multicast_if",
     ];
     if ipv6 {
         features.extend(["ipv6", "ipv4-mapped", "opt.v6only"]);

@@ -13,8 +13,9 @@ mod args; // decoding `args`
 mod datagram; // udp.*: tokio::net::UdpSocket
 mod errors; // OpError and errno names
 mod features; // what `hello` declares
-mod ready; // wait: ready(Interest) of tokio's sockets
+mod multicast; // 1.7 udp.join, udp.leave, multicast options: tokio's UdpSocket, socket2 where tokio has none
 mod options; // opt.set / opt.get: tokio's accessors, socket2's SockRef for the rest
+mod ready; // wait: ready(Interest) of tokio's sockets
 mod serve; // serve.*: echo servers as tokio's docs write them
 mod sockets; // the kinds of socket a handle can name
 mod stream; // tcp.* and stream.*: TcpSocket / TcpListener / TcpStream

@@ -57,6 +57,9 @@ pub(crate) fn set_on(
     name: &str,
     value: &Value,
 ) -> R<()> {
+    if crate::multicast::NAMES.contains(&name) {
+        return crate::multicast::set(family, kind, sref, name, value);
+    }
     let context = format!("setsockopt {name}");
     let result: io::Result<()> = match name {
         "reuseaddr" => {
@@ -175,7 +178,12 @@ pub(crate) fn set_on(
 }
 
 /// Applies a creating operation's `options`, in any order (§7).
-pub(crate) fn apply(family: Family, kind: Option<&Kind>, sref: &socket2::Socket, options: &Options) -> R<()> {
+pub(crate) fn apply(
+    family: Family,
+    kind: Option<&Kind>,
+    sref: &socket2::Socket,
+    options: &Options,
+) -> R<()> {
     for (name, value) in options {
         set_on(family, kind, sref, name, value)?;
     }
@@ -183,6 +191,9 @@ pub(crate) fn apply(family: Family, kind: Option<&Kind>, sref: &socket2::Socket,
 }
 
 fn get_option(family: Family, kind: &Kind, name: &str) -> R<Value> {
+    if crate::multicast::NAMES.contains(&name) {
+        return crate::multicast::get(family, kind, name);
+    }
     let context = format!("getsockopt {name}");
     let wrap = |e: io::Error| io_fail(e, &context);
     let sref = kind.sref();
@@ -307,7 +318,13 @@ impl Adapter {
             .0
             .get("value")
             .ok_or_else(|| bad("missing argument 'value'"))?;
-        set_on(entry.family, Some(&entry.kind), &entry.kind.sref(), name, value)?;
+        set_on(
+            entry.family,
+            Some(&entry.kind),
+            &entry.kind.sref(),
+            name,
+            value,
+        )?;
         Ok(json!({}))
     }
 

@@ -31,7 +31,10 @@ async fn now<F: Future<Output = io::Result<Ready>>>(fut: F) -> Option<io::Result
     }
 }
 
-fn ready_of(kind: &Kind, interest: Interest) -> R<std::pin::Pin<Box<dyn Future<Output = io::Result<Ready>> + '_>>> {
+fn ready_of(
+    kind: &Kind,
+    interest: Interest,
+) -> R<std::pin::Pin<Box<dyn Future<Output = io::Result<Ready>> + '_>>> {
     Ok(match kind {
         Kind::Stream(s) => Box::pin(s.ready(interest)),
         Kind::Udp(s) => Box::pin(s.ready(interest)),
@@ -75,7 +78,9 @@ impl Adapter {
             Within::Pending => return Ok(json!({"events": []})),
         }
         // Every condition that holds now, as poll answers them all.
-        let all = Interest::READABLE.add(Interest::WRITABLE).add(Interest::ERROR);
+        let all = Interest::READABLE
+            .add(Interest::WRITABLE)
+            .add(Interest::ERROR);
         let ready = match now(ready_of(&entry.kind, all)?).await {
             Some(r) => r.map_err(|e| io_fail(e, "ready"))?,
             None => Ready::EMPTY,

@@ -98,7 +98,10 @@ async fn tcp_server(listener: Arc<TcpListener>, mut stop: oneshot::Receiver<()>)
 }
 
 /// The same accept loop on a `UnixListener`.
-async fn unix_server(listener: Arc<UnixListener>, mut stop: oneshot::Receiver<()>) -> Option<usize> {
+async fn unix_server(
+    listener: Arc<UnixListener>,
+    mut stop: oneshot::Receiver<()>,
+) -> Option<usize> {
     let mut sessions = JoinSet::new();
     let mut accepted = 0usize;
     loop {
@@ -124,7 +127,10 @@ async fn unix_server(listener: Arc<UnixListener>, mut stop: oneshot::Receiver<()
 /// The UDP loop on a `UnixDatagram`. A datagram from an unnamed sender cannot be answered
 /// (there is no address to send to) and is dropped; tokio's `send_to` takes a path, so a
 /// sender with an abstract name is answered through the path with its leading NUL.
-async fn unixgram_server(socket: Arc<UnixDatagram>, mut stop: oneshot::Receiver<()>) -> Option<usize> {
+async fn unixgram_server(
+    socket: Arc<UnixDatagram>,
+    mut stop: oneshot::Receiver<()>,
+) -> Option<usize> {
     let mut buf = vec![0u8; 1 << 20];
     loop {
         tokio::select! {
@@ -183,13 +189,23 @@ impl Adapter {
         let (stop, stopped) = oneshot::channel();
         let (socket, local, task) = match kind {
             "tcp" => {
-                let listener = Arc::new(TcpListener::bind(addr).await.map_err(|e| io_fail(e, "bind"))?);
-                let local = listener.local_addr().map_err(|e| io_fail(e, "local_addr"))?;
+                let listener = Arc::new(
+                    TcpListener::bind(addr)
+                        .await
+                        .map_err(|e| io_fail(e, "bind"))?,
+                );
+                let local = listener
+                    .local_addr()
+                    .map_err(|e| io_fail(e, "local_addr"))?;
                 let task = tokio::spawn(tcp_server(listener.clone(), stopped));
                 (Socket::Tcp(listener), local, task)
             }
             "udp" => {
-                let socket = Arc::new(UdpSocket::bind(addr).await.map_err(|e| io_fail(e, "bind"))?);
+                let socket = Arc::new(
+                    UdpSocket::bind(addr)
+                        .await
+                        .map_err(|e| io_fail(e, "bind"))?,
+                );
                 let local = socket.local_addr().map_err(|e| io_fail(e, "local_addr"))?;
                 let task = tokio::spawn(udp_server(socket.clone(), stopped));
                 (Socket::Udp(socket), local, task)
@@ -197,7 +213,12 @@ impl Adapter {
             other => return Err(bad(format!("unknown server kind '{other}'"))),
         };
         let local = address_json(local);
-        let server = Server { socket, local: local.clone(), stop, task };
+        let server = Server {
+            socket,
+            local: local.clone(),
+            stop,
+            task,
+        };
         let handle = self.register(family, Kind::Server(server));
         Ok(json!({"handle": handle, "local": local}))
     }
@@ -207,7 +228,9 @@ impl Adapter {
         let (stop, stopped) = oneshot::channel();
         let (socket, local, task) = if kind == "unix" {
             let listener = Arc::new(UnixListener::bind(&path).map_err(|e| io_fail(e, "bind"))?);
-            let local = listener.local_addr().map_err(|e| io_fail(e, "local_addr"))?;
+            let local = listener
+                .local_addr()
+                .map_err(|e| io_fail(e, "local_addr"))?;
             let task = tokio::spawn(unix_server(listener.clone(), stopped));
             (Socket::Unix(listener), local, task)
         } else {
@@ -217,7 +240,12 @@ impl Adapter {
             (Socket::Unixgram(socket), local, task)
         };
         let local = unix_json(&local);
-        let server = Server { socket, local: local.clone(), stop, task };
+        let server = Server {
+            socket,
+            local: local.clone(),
+            stop,
+            task,
+        };
         let handle = self.register(Family::Unix, Kind::Server(server));
         Ok(json!({"handle": handle, "local": local}))
     }

@@ -56,14 +56,20 @@ impl Adapter {
         let family = args.family()?;
         let addr = socket_addr(family, args.string("host")?, args.int("port")?)?;
         let backlog = args.int_or("backlog", Some(128))?;
-        let backlog = u32::try_from(backlog)
-            .map_err(|_| supply("EINVAL", format!("backlog {backlog} does not fit TcpSocket::listen's u32")))?;
+        let backlog = u32::try_from(backlog).map_err(|_| {
+            supply(
+                "EINVAL",
+                format!("backlog {backlog} does not fit TcpSocket::listen's u32"),
+            )
+        })?;
         // TcpSocket: tokio's way to set options before bind and to choose the backlog
         // (TcpListener::bind takes neither).
         let socket = configured_socket(family, args)?;
         socket.bind(addr).map_err(|e| io_fail(e, "bind"))?;
         let listener = socket.listen(backlog).map_err(|e| io_fail(e, "listen"))?;
-        let local = listener.local_addr().map_err(|e| io_fail(e, "local_addr"))?;
+        let local = listener
+            .local_addr()
+            .map_err(|e| io_fail(e, "local_addr"))?;
         let handle = self.register(family, Kind::Listener(listener));
         Ok(json!({"handle": handle, "local": address_json(local)}))
     }
@@ -109,7 +115,10 @@ impl Adapter {
                 ))
             }
             Within::Pending => {
-                return Err(fail("ETIMEDOUT", format!("connect: timed out after {timeout} s")))
+                return Err(fail(
+                    "ETIMEDOUT",
+                    format!("connect: timed out after {timeout} s"),
+                ))
             }
         };
         let local = stream.local_addr().map_err(|e| io_fail(e, "local_addr"))?;
@@ -140,8 +149,12 @@ impl Adapter {
         let sent = match &mut entry.kind {
             Kind::Stream(_) | Kind::UnixStream(_) if data.is_empty() => 0,
             // flag.dontwait: try_write, tokio's one attempt (WouldBlock is EAGAIN)
-            Kind::Stream(s) if dontwait => s.try_write(&data).map_err(|e| io_fail(e, "try_write"))?,
-            Kind::UnixStream(s) if dontwait => s.try_write(&data).map_err(|e| io_fail(e, "try_write"))?,
+            Kind::Stream(s) if dontwait => {
+                s.try_write(&data).map_err(|e| io_fail(e, "try_write"))?
+            }
+            Kind::UnixStream(s) if dontwait => {
+                s.try_write(&data).map_err(|e| io_fail(e, "try_write"))?
+            }
             // AsyncWriteExt::write: one write(2) once the socket is writable; what fits
             Kind::Stream(s) => waiting(timeout, "write", s.write(&data)).await?,
             Kind::UnixStream(s) => waiting(timeout, "write", s.write(&data)).await?,
@@ -160,14 +173,23 @@ impl Adapter {
         let n = match &mut entry.kind {
             // flag.peek: TcpStream::peek (MSG_PEEK); with dontwait, polled once
             Kind::Stream(s) if peek => {
-                waiting(if dontwait { 0.0 } else { timeout }, "peek", s.peek(&mut buf)).await?
+                waiting(
+                    if dontwait { 0.0 } else { timeout },
+                    "peek",
+                    s.peek(&mut buf),
+                )
+                .await?
             }
             Kind::UnixStream(_) if peek => {
                 return Err(unsupported("tokio::net::UnixStream has no peek"))
             }
             // flag.dontwait: try_read, tokio's one attempt (WouldBlock is EAGAIN)
-            Kind::Stream(s) if dontwait => s.try_read(&mut buf).map_err(|e| io_fail(e, "try_read"))?,
-            Kind::UnixStream(s) if dontwait => s.try_read(&mut buf).map_err(|e| io_fail(e, "try_read"))?,
+            Kind::Stream(s) if dontwait => {
+                s.try_read(&mut buf).map_err(|e| io_fail(e, "try_read"))?
+            }
+            Kind::UnixStream(s) if dontwait => {
+                s.try_read(&mut buf).map_err(|e| io_fail(e, "try_read"))?
+            }
             Kind::Stream(s) => waiting(timeout, "read", s.read(&mut buf)).await?,
             Kind::UnixStream(s) => waiting(timeout, "read", s.read(&mut buf)).await?,
             other => return Err(not_offered(other, "read (AsyncRead)")),
@@ -211,4 +233,3 @@ impl Adapter {
         Ok(json!({}))
     }
 }
-

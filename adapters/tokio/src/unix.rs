@@ -63,11 +63,16 @@ fn address_arg(args: &Args, name: &str, may_autobind: bool) -> R<Option<UAddr>> 
         UAddr::Unnamed
     } else if object.get("autobind") == Some(&Value::Bool(true)) {
         if !may_autobind {
-            return Err(fail("EINVAL", "autobind only binds a socket; it names no peer"));
+            return Err(fail(
+                "EINVAL",
+                "autobind only binds a socket; it names no peer",
+            ));
         }
         UAddr::Autobind
     } else {
-        return Err(bad("a Unix address has path, abstract, unnamed or autobind"));
+        return Err(bad(
+            "a Unix address has path, abstract, unnamed or autobind",
+        ));
     };
     Ok(Some(address))
 }
@@ -88,9 +93,7 @@ fn peer_address(args: &Args, name: &str) -> R<Option<UAddr>> {
 fn tokio_path(address: &UAddr) -> PathBuf {
     match address {
         UAddr::Path(p) => PathBuf::from(p),
-        UAddr::Abstract(name) => {
-            PathBuf::from(OsString::from_vec([&[0u8][..], name].concat()))
-        }
+        UAddr::Abstract(name) => PathBuf::from(OsString::from_vec([&[0u8][..], name].concat())),
         UAddr::Autobind | UAddr::Unnamed => PathBuf::new(),
     }
 }
@@ -99,7 +102,10 @@ fn tokio_path(address: &UAddr) -> PathBuf {
 /// kernel's name for the same refusal is EOPNOTSUPP.
 fn kind_refusal(e: io::Error, context: &str) -> OpError {
     if e.raw_os_error().is_none() && e.kind() == ErrorKind::Other {
-        supply("EOPNOTSUPP", format!("{context}: {e} (tokio's refusal, no errno)"))
+        supply(
+            "EOPNOTSUPP",
+            format!("{context}: {e} (tokio's refusal, no errno)"),
+        )
     } else {
         io_fail(e, context)
     }
@@ -126,8 +132,12 @@ impl Adapter {
         let kind = kind_arg(args)?;
         let address = required_address(args, "address", true)?;
         let backlog = args.int_or("backlog", Some(128))?;
-        let backlog = u32::try_from(backlog)
-            .map_err(|_| supply("EINVAL", format!("backlog {backlog} does not fit UnixSocket::listen's u32")))?;
+        let backlog = u32::try_from(backlog).map_err(|_| {
+            supply(
+                "EINVAL",
+                format!("backlog {backlog} does not fit UnixSocket::listen's u32"),
+            )
+        })?;
         // UnixSocket: tokio's way to choose the backlog (UnixListener::bind takes none).
         let socket = new_socket(kind)?;
         if !matches!(address, UAddr::Unnamed) {
@@ -135,8 +145,12 @@ impl Adapter {
                 .bind(tokio_path(&address))
                 .map_err(|e| io_fail(e, "bind"))?;
         }
-        let listener = socket.listen(backlog).map_err(|e| kind_refusal(e, "listen"))?;
-        let local = listener.local_addr().map_err(|e| io_fail(e, "local_addr"))?;
+        let listener = socket
+            .listen(backlog)
+            .map_err(|e| kind_refusal(e, "listen"))?;
+        let local = listener
+            .local_addr()
+            .map_err(|e| io_fail(e, "local_addr"))?;
         let handle = self.register(Family::Unix, Kind::UnixListener(listener));
         Ok(json!({"handle": handle, "local": unix_json(&local)}))
     }
@@ -155,7 +169,8 @@ impl Adapter {
 
     pub(crate) async fn op_unix_connect(&mut self, args: &Args<'_>) -> R<Value> {
         let kind = kind_arg(args)?;
-        let address = peer_address(args, "address")?.ok_or_else(|| bad("missing argument 'address'"))?;
+        let address =
+            peer_address(args, "address")?.ok_or_else(|| bad("missing argument 'address'"))?;
         let bind = address_arg(args, "bind", true)?;
         let timeout = args.timeout()?;
         let path = tokio_path(&address);
@@ -177,7 +192,10 @@ impl Adapter {
                         return Err(fail("EAGAIN", "connect: would block (timeout 0)"))
                     }
                     Within::Pending => {
-                        return Err(fail("ETIMEDOUT", format!("connect: timed out after {timeout} s")))
+                        return Err(fail(
+                            "ETIMEDOUT",
+                            format!("connect: timed out after {timeout} s"),
+                        ))
                     }
                 };
                 let local = stream.local_addr().map_err(|e| io_fail(e, "local_addr"))?;
@@ -211,19 +229,27 @@ impl Adapter {
                 }
                 .map_err(|e| io_fail(e, "bind"))?;
                 let local = socket.local_addr().map_err(|e| io_fail(e, "local_addr"))?;
-                (self.register(Family::Unix, Kind::UnixDatagram(socket)), unix_json(&local))
+                (
+                    self.register(Family::Unix, Kind::UnixDatagram(socket)),
+                    unix_json(&local),
+                )
             }
             UKind::Stream => {
                 // a bound stream socket that neither listens nor connects: tokio's UnixSocket
                 let socket = new_socket(kind)?;
                 if !matches!(address, UAddr::Unnamed) {
-                    socket.bind(tokio_path(&address)).map_err(|e| io_fail(e, "bind"))?;
+                    socket
+                        .bind(tokio_path(&address))
+                        .map_err(|e| io_fail(e, "bind"))?;
                 }
                 // tokio's UnixSocket reports no address: socket2's getsockname
                 let local = socket2::SockRef::from(&socket)
                     .local_addr()
                     .map_err(|e| io_fail(e, "local_addr"))?;
-                (self.register(Family::Unix, Kind::UnixSocket(socket)), sockaddr_json(&local))
+                (
+                    self.register(Family::Unix, Kind::UnixSocket(socket)),
+                    sockaddr_json(&local),
+                )
             }
         };
         Ok(json!({"handle": handle, "local": local}))
@@ -322,7 +348,10 @@ impl Adapter {
                 std::fs::remove_file(&p).map_err(|e| io_fail(e, "unlink"))?;
                 Ok(json!({}))
             }
-            _ => Err(fail("EINVAL", "only a pathname socket has a file to remove")),
+            _ => Err(fail(
+                "EINVAL",
+                "only a pathname socket has a file to remove",
+            )),
         }
     }
 }

@@ -27,27 +27,11 @@ type mcIface struct {
 	address net.IP
 }
 
-// parseIface decodes an interface: an object, or null. For opt.set of multicast_if, the
-// value opt.get answers (an IPv4 address string, an IPv6 index) is taken too, so that a
-// value read can be set again.
+// parseIface decodes an interface: an object, or null (or absent).
 func parseIface(raw json.RawMessage, what string) (*mcIface, error) {
 	s := string(raw)
 	if s == "" || s == "null" {
 		return nil, nil
-	}
-	if s[0] == '"' {
-		var text string
-		if json.Unmarshal(raw, &text) != nil {
-			return nil, badRequest("%s must be an interface object or null", what)
-		}
-		ip := net.ParseIP(text)
-		if ip == nil || ip.To4() == nil {
-			return nil, supply("EINVAL", "%s: %q is not an IPv4 address", what, text)
-		}
-		return &mcIface{address: ip.To4()}, nil
-	}
-	if n, ok := parseInt(raw); ok {
-		return &mcIface{index: int(n)}, nil
 	}
 	if s[0] != '{' {
 		return nil, badRequest("%s must be an interface object or null", what)
@@ -66,6 +50,9 @@ func parseIface(raw json.RawMessage, what string) (*mcIface, error) {
 	n, err := o.intArg("index", &zero)
 	if err != nil {
 		return nil, err
+	}
+	if n < 0 || n != int64(int32(n)) {
+		return nil, badRequest("%s: index must be an integer >= 0", what)
 	}
 	ifc.index = int(n)
 	addr, ok, err := o.str("address", false)

@@ -27,11 +27,13 @@ from .protocol import (
     FEATURES,
     PROTOCOL_VERSION,
     SCTP_FEATURES,
+    SCTP_FEATURES_18,
     decode_bytes,
     encode_bytes,
 )
 from .multicast import MulticastOperations
 from .readiness import ReadinessOperations
+from .sctp import operations as sctp_operations
 from .sctp import stack_name as sctp_stack
 from .sctp.operations import SctpOperations
 from .serving import EchoService
@@ -503,8 +505,16 @@ def _ttl_option(sock: socket.socket) -> tuple[int, int]:
     return socket.IPPROTO_IP, socket.IP_TTL
 
 
+# SCTP options (1.8) asked of a socket that is not SCTP: IPPROTO_SCTP-level options, which the kernel refuses
+_SCTP_OPTIONS = {"sctp_nodelay": (132, 3), "sctp_hbinterval": (132, 9)}
+
+
 def set_option(sock: socket.socket, name: str, value: Any) -> None:
-    if name in _BOOL_OPTIONS:
+    if hasattr(sock, "encaps_port"):  # an SCTP socket (1.6): its options are the SCTP ones (1.8)
+        return sctp_operations.set_option(sock, name, value)
+    if name in _SCTP_OPTIONS:  # 1.8, on a socket that is not SCTP: the kernel's answer
+        _call(sock.setsockopt, *_SCTP_OPTIONS[name], int(bool(value)), context=f"setsockopt {name}")
+    elif name in _BOOL_OPTIONS:
         if not isinstance(value, bool):
             raise BadRequest(f"option {name!r} takes a bool")
         _call(sock.setsockopt, *_BOOL_OPTIONS[name], int(value), context=f"setsockopt {name}")
@@ -527,6 +537,10 @@ def set_option(sock: socket.socket, name: str, value: Any) -> None:
 
 
 def get_option(sock: socket.socket, name: str) -> Any:
+    if hasattr(sock, "encaps_port"):  # an SCTP socket (1.6): its options are the SCTP ones (1.8)
+        return sctp_operations.get_option(sock, name)
+    if name in _SCTP_OPTIONS:  # 1.8, on a socket that is not SCTP
+        return _call(sock.getsockopt, *_SCTP_OPTIONS[name], context=f"getsockopt {name}")
     if name in _BOOL_OPTIONS:
         return bool(_call(sock.getsockopt, *_BOOL_OPTIONS[name], context=f"getsockopt {name}"))
     if name in _INT_OPTIONS or name == "ttl":
@@ -555,7 +569,7 @@ def _host_features() -> set[str]:
     if not ipv6_loopback_usable():
         features -= {"ipv6", "ipv4-mapped", "opt.v6only"}
     if sctp_stack() is None:  # neither the kernel's SCTP nor usrsctp (1.6)
-        features -= set(SCTP_FEATURES)
+        features -= set(SCTP_FEATURES) | set(SCTP_FEATURES_18)
     features -= {"udp.errqueue", "opt.recverr", "opt.nonblock"}  # 1.7: not implemented here yet (helper "errq")
     return features
 

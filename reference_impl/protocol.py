@@ -10,7 +10,7 @@ import base64
 import binascii
 import socket
 
-PROTOCOL_VERSION = "1.7"  # 1.1 raw sockets, 1.2 serve.* and finer features, 1.3 the text without gaps, 1.4 Unix-domain sockets, 1.5 readiness, flags, more options, 1.6 SCTP, 1.7 multicast, the error queue, nonblock; 1.x adapters stay compatible
+PROTOCOL_VERSION = "1.8"  # 1.1 raw sockets, 1.2 serve.* and finer features, 1.3 the text without gaps, 1.4 Unix-domain sockets, 1.5 readiness, flags, more options, 1.6 SCTP, 1.7 multicast, the error queue, nonblock, 1.8 SCTP association parameters; 1.x adapters stay compatible
 DEFAULT_TIMEOUT = 5.0
 
 FAMILIES = {"ipv4": socket.AF_INET, "ipv6": socket.AF_INET6}
@@ -40,11 +40,14 @@ SCTP_FEATURES = ("sctp", "sctp.one-to-many")
 # Multicast and the error queue (1.7), docs/protocol.md "Multicast and the error queue (1.7)", and their options (§7).
 OPTION_NAMES_17 = ("multicast_loop", "multicast_ttl", "multicast_if", "recverr", "nonblock", "quickack")
 FEATURES_17 = ("multicast", "udp.errqueue")
+# SCTP association parameters (1.8), docs/protocol.md "SCTP association parameters (1.8)", and their options (§7).
+OPTION_NAMES_18 = ("sctp_hbinterval", "sctp_nodelay")
+SCTP_FEATURES_18 = ("sctp.streams", "sctp.status", *(f"opt.{name}" for name in OPTION_NAMES_18))
 FEATURES = (
     "tcp", "udp", "ipv4", "ipv6", "ipv4-mapped", "tcp.socket", "tcp.bind-connect",
     "stream.shutdown", "stream.shutdown.read", "stream.shutdown.write", "stream.abort", "nonblocking",
     "raw", "ping-socket", "udp.connect", "tcp.listener-io", "serve.tcp", "serve.udp",
-    *UNIX_FEATURES, *FEATURES_15, *SCTP_FEATURES, *FEATURES_17,
+    *UNIX_FEATURES, *FEATURES_15, *SCTP_FEATURES, *FEATURES_17, *SCTP_FEATURES_18,
     *(f"opt.{name}" for name in OPTION_NAMES + OPTION_NAMES_15 + OPTION_NAMES_17),
 )
 

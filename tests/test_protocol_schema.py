@@ -88,6 +88,57 @@ def test_an_errqueue_entry_passes():
         "peer": {"host": "127.0.0.1", "port": 9}, "data": "aGk="}) is None
 
 
+# 1.8: SCTP association parameters
+_STATUS = {"state": "established", "outstreams": 10, "instreams": 5, "peer_rwnd": 131072,
+           "primary": {"host": "127.0.0.1", "port": 5000}}
+
+
+@pytest.mark.parametrize("result, named", [
+    ({**_STATUS, "state": "ESTABLISHED"}, "result.state must be one of"),
+    ({**_STATUS, "outstreams": 65536}, "result.outstreams must be smaller than or equal to 65535"),
+    ({**_STATUS, "instreams": "5"}, "result.instreams must be integer"),
+    ({**_STATUS, "peer_rwnd": -1}, "result.peer_rwnd must be bigger than or equal to 0"),
+    ({key: value for key, value in _STATUS.items() if key != "primary"}, "result must contain"),
+    ({**_STATUS, "primary": "127.0.0.1"}, "result.primary cannot be validated by any definition"),
+])
+def test_a_malformed_sctp_status_is_named(result, named):
+    with pytest.raises(AdapterFault) as caught:
+        check_response({**OK, "result": result}, 1, "sctp.status")
+    assert named in str(caught.value), caught.value
+
+
+@pytest.mark.parametrize("op, args, named", [
+    ("sctp.connect", {"family": "ipv4", "host": "127.0.0.1", "port": 5, "streams": {"out": 0}},
+     "args.streams.out must be bigger than or equal to 1"),
+    ("sctp.listen", {"family": "ipv4", "host": "127.0.0.1", "streams": {"in": 65536}},
+     "args.streams.in must be smaller than or equal to 65535"),
+    ("sctp.listen", {"family": "ipv4", "host": "127.0.0.1", "streams": [10, 10]}, "args.streams must be object"),
+    ("sctp.status", {}, "args must contain"),
+    ("sctp.status", {"handle": 1, "to": {"host": "127.0.0.1"}}, "args.to must contain"),
+])
+def test_a_malformed_18_request_is_named(op, args, named):
+    problem = request_problem(op, args)
+    assert problem is not None and named in problem, problem
+
+
+@pytest.mark.parametrize("op, args", [
+    ("sctp.connect", {"family": "ipv6", "host": "::1", "port": 5, "encaps_port": 9899, "streams": {"out": 3, "in": 2}}),
+    ("sctp.listen", {"family": "ipv4", "host": "127.0.0.1", "streams": {"in": 1}}),
+    ("sctp.status", {"handle": 1}),
+    ("sctp.status", {"handle": 1, "to": {"host": "127.0.0.1", "port": 5}}),
+    ("opt.set", {"handle": 1, "name": "sctp_hbinterval", "value": None}),
+    ("opt.set", {"handle": 1, "name": "sctp_hbinterval", "value": 200}),
+])
+def test_a_well_formed_18_request_passes(op, args):
+    assert request_problem(op, args) is None
+
+
+def test_an_sctp_status_passes():
+    from fixtures.protocol_schema import result_problem
+    assert result_problem("sctp.status", _STATUS) is None
+    assert result_problem("sctp.status", {**_STATUS, "state": "closed", "primary": None}) is None
+
+
 def test_a_malformed_error_is_caught():
     with pytest.raises(AdapterFault, match=r"error.code must match pattern"):
         check_response({"id": 1, "ok": False, "error": {"code": "econnrefused", "message": ""}}, 1, "tcp.connect")

@@ -17,6 +17,14 @@ from .sockets import Message
 IPPROTO_SCTP = 132
 SOL_SCTP = 132
 SCTP_NODELAY, SCTP_RECVRCVINFO = 3, 32  # linux/sctp.h
+SCTP_INITMSG, SCTP_PEER_ADDR_PARAMS, SCTP_STATUS, SCTP_GET_PEER_ADDR_INFO = 2, 9, 14, 15  # protocol 1.8
+SPP_HB_ENABLE, SPP_HB_DISABLE, SPP_HB_TIME_IS_ZERO = 1, 2, 128
+_INITMSG = struct.Struct("=HHHH")
+_PADDRPARAMS = struct.Struct("=i128sIHIIIIBx")  # packed, aligned(4): 156 bytes
+_PADDRINFO = struct.Struct("=i128siIIII")  # packed, aligned(4)
+_STATUS = struct.Struct("=iiIHHHHI")  # followed by a struct sctp_paddrinfo
+_STATES = {0: "closed", 1: "closed", 2: "cookie-wait", 3: "cookie-echoed", 4: "established", 5: "shutdown-pending",
+           6: "shutdown-sent", 7: "shutdown-received", 8: "shutdown-ack-sent"}  # enum sctp_sstat_state
 SCTP_SNDINFO, SCTP_RCVINFO = 2, 3  # cmsg types (enum sctp_cmsg_type)
 SCTP_UNORDERED = 1  # snd_flags / rcv_flags
 _SNDINFO = struct.Struct("=HHIIi")
@@ -50,8 +58,70 @@ class KernelSctpSocket:
     def set_nodelay(self, on: bool) -> None:
         self._sock.setsockopt(SOL_SCTP, SCTP_NODELAY, int(on))
 
+    def nodelay(self) -> bool:
+        return bool(self._sock.getsockopt(SOL_SCTP, SCTP_NODELAY))
+
     def set_remote_encaps_port(self, port: int) -> None:
         pass  # no encapsulation
+
+    # -- association parameters (protocol 1.8) ---------------------------------------------
+
+    def set_streams(self, outbound: int, inbound: int) -> None:
+        self._sock.setsockopt(SOL_SCTP, SCTP_INITMSG, _INITMSG.pack(outbound, inbound, 0, 0))
+
+    def set_hbinterval(self, milliseconds: int | None) -> None:
+        if milliseconds is None:
+            flags, interval = SPP_HB_DISABLE, 0
+        else:
+            flags, interval = SPP_HB_ENABLE | (SPP_HB_TIME_IS_ZERO if milliseconds == 0 else 0), milliseconds
+        self._sock.setsockopt(SOL_SCTP, SCTP_PEER_ADDR_PARAMS,
+                              _PADDRPARAMS.pack(0, b"", interval, 0, 0, 0, flags, 0, 0))
+
+    def hbinterval(self) -> int | None:
+        raw = self._sock.getsockopt(SOL_SCTP, SCTP_PEER_ADDR_PARAMS, _PADDRPARAMS.size)
+        _, _, interval, _, _, _, flags, _, _ = _PADDRPARAMS.unpack_from(raw.ljust(_PADDRPARAMS.size, b"\0"))
+        return None if flags & SPP_HB_DISABLE else interval
+
+    def _storage(self, host: str, port: int) -> bytes:
+        packed = socket.inet_pton(self.family, host)
+        if self.family == socket.AF_INET:
+            raw = struct.pack("=H", self.family) + struct.pack("!H", port) + packed
+        else:
+            raw = struct.pack("=H", self.family) + struct.pack("!HI", port, 0) + packed + struct.pack("=I", 0)
+        return raw.ljust(128, b"\0")
+
+    @staticmethod
+    def _address(storage: bytes) -> tuple[str, int] | None:
+        family = struct.unpack_from("=H", storage)[0]
+        if family == socket.AF_INET:
+            return socket.inet_ntop(family, storage[4:8]), struct.unpack_from("!H", storage, 2)[0]
+        if family == socket.AF_INET6:
+            return socket.inet_ntop(family, storage[8:24]), struct.unpack_from("!H", storage, 2)[0]
+        return None
+
+    def status(self, to: tuple[str, int] | None = None) -> dict:
+        assoc_id = 0
+        if to is not None:
+            probe = _PADDRINFO.pack(0, self._storage(*to), 0, 0, 0, 0, 0)
+            raw = self._getsockopt_in(SCTP_GET_PEER_ADDR_INFO, probe)  # the kernel reads the address in
+            assoc_id = _PADDRINFO.unpack_from(raw)[0]
+        size = _STATUS.size + _PADDRINFO.size
+        # getsockopt reads sstat_assoc_id from the buffer it fills: Python's getsockopt cannot pass one in
+        raw = self._getsockopt_in(SCTP_STATUS, _STATUS.pack(assoc_id, 0, 0, 0, 0, 0, 0, 0).ljust(size, b"\0"))
+        _, state, rwnd, _, _, instreams, outstreams, _ = _STATUS.unpack_from(raw)
+        primary = _PADDRINFO.unpack_from(raw, _STATUS.size)[1]
+        return {"state": _STATES.get(state, f"unknown {state}"), "outstreams": outstreams, "instreams": instreams,
+                "peer_rwnd": rwnd, "primary": self._address(primary)}
+
+    def _getsockopt_in(self, name: int, buffer: bytes) -> bytes:
+        """getsockopt with a buffer that carries input (libc's, through ctypes)."""
+        import ctypes
+        libc = ctypes.CDLL(None, use_errno=True)
+        data, size = ctypes.create_string_buffer(buffer, len(buffer)), ctypes.c_uint32(len(buffer))
+        if libc.getsockopt(self._sock.fileno(), SOL_SCTP, name, data, ctypes.byref(size)) < 0:
+            code = ctypes.get_errno()
+            raise OSError(code, errno.errorcode.get(code, str(code)))
+        return data.raw[:size.value]
 
     def local(self):
         return self._sock.getsockname()[:2]

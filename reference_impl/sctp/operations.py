@@ -40,6 +40,57 @@ def _addr(pair: Any) -> dict | None:
     return None if pair is None else {"host": pair[0], "port": pair[1]}
 
 
+def _stream_counts(args: Any) -> tuple[int, int] | None:
+    """``streams`` (1.8): the outbound streams asked for and the inbound streams accepted, set
+    before setup (SCTP_INITMSG); a number left out is 0, which keeps the stack's default."""
+    from ..engine import Args, BadRequest
+    streams = args.get("streams", dict, None)
+    if streams is None:
+        return None
+    if set(streams) - {"out", "in"}:
+        raise BadRequest(f"unknown streams field(s) {sorted(set(streams) - {'out', 'in'})}")
+    counts = Args(streams)
+    outbound, inbound = counts.get("out", int, 0), counts.get("in", int, 0)
+    if any(name in streams and not 1 <= value <= 0xFFFF for name, value in (("out", outbound), ("in", inbound))):
+        raise OpError("EINVAL", "stream counts are 1..65535")
+    return outbound, inbound
+
+
+# SCTP options (1.8, docs/protocol.md §7), on SCTP handles
+OPTION_NAMES = ("sctp_hbinterval", "sctp_nodelay")
+
+
+def set_option(sock: Any, name: str, value: Any) -> None:
+    from ..engine import BadRequest
+    if name == "sctp_nodelay":
+        if not isinstance(value, bool):
+            raise BadRequest("option 'sctp_nodelay' takes a bool")
+        call, what = (lambda: sock.set_nodelay(value)), "SCTP_NODELAY"
+    elif name == "sctp_hbinterval":
+        if value is not None and (not isinstance(value, int) or isinstance(value, bool)):
+            raise BadRequest("option 'sctp_hbinterval' takes null or integer milliseconds")
+        if value is not None and not 0 <= value <= 0xFFFFFFFF:
+            raise OpError("EINVAL", "sctp_hbinterval is 0..2^32-1 milliseconds")
+        call, what = (lambda: sock.set_hbinterval(value)), "SCTP_PEER_ADDR_PARAMS"
+    else:
+        raise OpError("ENOPROTOOPT", f"option {name!r} is not one of an SCTP socket here")
+    try:
+        call()
+    except OSError as exc:
+        raise from_oserror(exc, f"setsockopt {what}") from None
+
+
+def get_option(sock: Any, name: str) -> Any:
+    try:
+        if name == "sctp_nodelay":
+            return sock.nodelay()
+        if name == "sctp_hbinterval":
+            return sock.hbinterval()
+    except OSError as exc:
+        raise from_oserror(exc, f"getsockopt {name}") from None
+    raise OpError("ENOPROTOOPT", f"option {name!r} is not one of an SCTP socket here")
+
+
 class SctpOperations:
     """``sctp.stack``, ``sctp.listen``, ``sctp.connect``, ``sctp.accept``, ``sctp.send``,
     ``sctp.recv``, ``sctp.shutdown``, ``sctp.abort``."""
@@ -75,8 +126,11 @@ class SctpOperations:
         style = args.get("style", str, "one-to-one")
         if style not in _STYLES:
             raise BadRequest(f"unknown style {style!r}")
+        streams = _stream_counts(args)
         sock = _new(family, _STYLES[style])
         try:
+            if streams is not None:
+                sock.set_streams(*streams)
             sock.bind(host, port)
             sock.listen(args.get("backlog", int, 16))
         except OSError as exc:
@@ -94,8 +148,11 @@ class SctpOperations:
         local_host = bind.get("host", str, _LOOPBACK[family])
         local = numeric_sockaddr(family, local_host, bind.get("port", int, 0))
         deadline = self._deadline(args)
+        streams = _stream_counts(args)
         sock = _new(family)
         try:
+            if streams is not None:
+                sock.set_streams(*streams)
             if encaps is not None:
                 sock.set_remote_encaps_port(encaps)
             sock.bind(*local[:2])  # on loopback: the association's only address (no multi-homing)
@@ -147,6 +204,20 @@ class SctpOperations:
         if message.peer is not None:  # one-to-many: which association the message came on
             result["peer"] = _addr(message.peer)
         return result
+
+    def op_sctp_status(self, args: Any) -> dict:
+        """SCTP_STATUS (1.8): ``to`` names the association on a one-to-many socket."""
+        from ..engine import Args, numeric_sockaddr
+        sock = self._sctp(args)
+        to = args.get("to", dict, None)
+        if to is not None:
+            to_args = Args(to)
+            to = numeric_sockaddr(sock.family, to_args.get("host", str), to_args.get("port", int))[:2]
+        try:
+            status = sock.status(to)
+        except OSError as exc:
+            raise from_oserror(exc, "getsockopt SCTP_STATUS") from None
+        return {**status, "primary": _addr(status["primary"])}
 
     def op_sctp_shutdown(self, args: Any) -> dict:
         from ..engine import BadRequest

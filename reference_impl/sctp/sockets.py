@@ -138,6 +138,66 @@ class SctpSocket:
     def set_nodelay(self, on: bool) -> None:
         self._set_int(u.IPPROTO_SCTP, u.SCTP_NODELAY, int(on))
 
+    def _get(self, level: int, name: int, value: ctypes.Structure | ctypes.c_int) -> None:
+        size = ctypes.c_uint32(ctypes.sizeof(value))
+        ctypes.set_errno(0)
+        if self._lib.usrsctp_getsockopt(self.so, level, name, ctypes.byref(value), ctypes.byref(size)) < 0:
+            raise _fail("usrsctp_getsockopt")
+
+    def nodelay(self) -> bool:
+        value = ctypes.c_int(0)
+        self._get(u.IPPROTO_SCTP, u.SCTP_NODELAY, value)
+        return bool(value.value)
+
+    # -- association parameters (protocol 1.8) ---------------------------------------------
+
+    def set_streams(self, outbound: int, inbound: int) -> None:
+        """The streams asked for in INIT / INIT-ACK (SCTP_INITMSG, RFC 6458 §8.1.3)."""
+        self._set(u.IPPROTO_SCTP, u.SCTP_INITMSG, u.InitMsg(sinit_num_ostreams=outbound,
+                                                            sinit_max_instreams=inbound))
+
+    def set_hbinterval(self, milliseconds: int | None) -> None:
+        """Heartbeats on every path of the association (or, on a listener, of the associations
+        to come) every ``milliseconds``, or none (SCTP_PEER_ADDR_PARAMS, RFC 6458 §8.1.12)."""
+        params = self._every_path()
+        if milliseconds is None:
+            params.spp_flags = u.SPP_HB_DISABLE
+        else:
+            params.spp_hbinterval = milliseconds
+            params.spp_flags = u.SPP_HB_ENABLE | (u.SPP_HB_TIME_IS_ZERO if milliseconds == 0 else 0)
+        self._set(u.IPPROTO_SCTP, u.SCTP_PEER_ADDR_PARAMS, params)
+
+    def _every_path(self) -> u.PaddrParams:
+        """Peer address parameters naming no one path (the family's wildcard address, assoc id
+        0): every path of a one-to-one socket's association, or a listener's defaults."""
+        params = u.PaddrParams()
+        ctypes.c_uint16.from_address(ctypes.addressof(params.spp_address)).value = self.family
+        return params
+
+    def hbinterval(self) -> int | None:
+        params = self._every_path()
+        self._get(u.IPPROTO_SCTP, u.SCTP_PEER_ADDR_PARAMS, params)
+        return None if params.spp_flags & u.SPP_HB_DISABLE else params.spp_hbinterval
+
+    def _assoc_id(self, to: tuple[str, int]) -> int:
+        """The id of the association whose peer is ``to`` (one-to-many sockets)."""
+        info = u.PaddrInfo()
+        address = _sockaddr(self.family, *to)
+        ctypes.memmove(ctypes.addressof(info.spinfo_address), address, len(address))
+        self._get(u.IPPROTO_SCTP, u.SCTP_GET_PEER_ADDR_INFO, info)
+        return info.spinfo_assoc_id
+
+    def status(self, to: tuple[str, int] | None = None) -> dict:
+        """SCTP_STATUS (RFC 6458 §8.2.1): state, negotiated streams, the peer's rwnd, the primary path."""
+        status = u.Status()
+        if to is not None:
+            status.sstat_assoc_id = self._assoc_id(to)
+        self._get(u.IPPROTO_SCTP, u.SCTP_STATUS, status)
+        return {"state": u.STATES.get(status.sstat_state, f"unknown {status.sstat_state:#x}"),
+                "outstreams": status.sstat_outstrms, "instreams": status.sstat_instrms,
+                "peer_rwnd": status.sstat_rwnd,
+                "primary": _address(ctypes.addressof(status.sstat_primary.spinfo_address))}
+
     def set_remote_encaps_port(self, port: int) -> None:
         """The UDP port the peer's stack listens on (SCTP_REMOTE_UDP_ENCAPS_PORT, RFC 6951 §5.2)."""
         encaps = u.UdpEncaps()

@@ -19,6 +19,12 @@ IPPROTO_SCTP = 132
 # usrsctp.h
 SCTP_EVENT_READ, SCTP_EVENT_WRITE, SCTP_EVENT_ERROR = 0x1, 0x2, 0x4
 SCTP_NODELAY, SCTP_MAXSEG, SCTP_RECVRCVINFO, SCTP_REMOTE_UDP_ENCAPS_PORT = 0x4, 0xE, 0x1F, 0x24
+# protocol 1.8: association parameters
+SCTP_INITMSG, SCTP_PEER_ADDR_PARAMS, SCTP_STATUS, SCTP_GET_PEER_ADDR_INFO = 0x3, 0xA, 0x100, 0x101
+SPP_HB_ENABLE, SPP_HB_DISABLE, SPP_HB_TIME_IS_ZERO = 0x1, 0x2, 0x80
+STATES = {0x0000: "closed", 0x1000: "closed", 0x2000: "closed", 0x0002: "cookie-wait", 0x0004: "cookie-echoed",
+          0x0008: "established", 0x0010: "shutdown-sent", 0x0020: "shutdown-received",
+          0x0040: "shutdown-ack-sent", 0x0080: "shutdown-pending"}  # usrsctp.h "user state values"
 SCTP_SENDV_SNDINFO, SCTP_RECVV_RCVINFO = 1, 1
 SCTP_EOF, SCTP_ABORT, SCTP_UNORDERED = 0x100, 0x200, 0x400
 MSG_NOTIFICATION, MSG_EOR = 0x2000, 0x80
@@ -43,6 +49,35 @@ class RcvInfo(ctypes.Structure):
 class UdpEncaps(ctypes.Structure):
     _fields_ = [("sue_address", ctypes.c_byte * 128), ("sue_assoc_id", ctypes.c_uint32),
                 ("sue_port", ctypes.c_uint16)]
+
+
+class SockaddrStorage(ctypes.Structure):
+    _fields_ = [("raw", ctypes.c_uint64 * 16)]  # 128 bytes, 8-byte aligned, as the C type
+
+
+class InitMsg(ctypes.Structure):
+    _fields_ = [("sinit_num_ostreams", ctypes.c_uint16), ("sinit_max_instreams", ctypes.c_uint16),
+                ("sinit_max_attempts", ctypes.c_uint16), ("sinit_max_init_timeo", ctypes.c_uint16)]
+
+
+class PaddrParams(ctypes.Structure):
+    _fields_ = [("spp_address", SockaddrStorage), ("spp_assoc_id", ctypes.c_uint32),
+                ("spp_hbinterval", ctypes.c_uint32), ("spp_pathmtu", ctypes.c_uint32),
+                ("spp_flags", ctypes.c_uint32), ("spp_ipv6_flowlabel", ctypes.c_uint32),
+                ("spp_pathmaxrxt", ctypes.c_uint16), ("spp_dscp", ctypes.c_uint8)]
+
+
+class PaddrInfo(ctypes.Structure):
+    _fields_ = [("spinfo_address", SockaddrStorage), ("spinfo_assoc_id", ctypes.c_uint32),
+                ("spinfo_state", ctypes.c_int32), ("spinfo_cwnd", ctypes.c_uint32), ("spinfo_srtt", ctypes.c_uint32),
+                ("spinfo_rto", ctypes.c_uint32), ("spinfo_mtu", ctypes.c_uint32)]
+
+
+class Status(ctypes.Structure):
+    _fields_ = [("sstat_assoc_id", ctypes.c_uint32), ("sstat_state", ctypes.c_int32), ("sstat_rwnd", ctypes.c_uint32),
+                ("sstat_unackdata", ctypes.c_uint16), ("sstat_penddata", ctypes.c_uint16),
+                ("sstat_instrms", ctypes.c_uint16), ("sstat_outstrms", ctypes.c_uint16),
+                ("sstat_fragmentation_point", ctypes.c_uint32), ("sstat_primary", PaddrInfo)]
 
 
 class Linger(ctypes.Structure):

@@ -17,9 +17,10 @@ import struct
 import time
 from typing import Any, Callable
 
-from . import __version__, multicast, options15
+from . import __version__, errqueue, multicast, options15
 from . import flags as _flags
 from .connecting import ConnectingOperations
+from .errqueue import ErrqueueOperations
 from .errors import BADREQUEST, UNSUPPORTED, OpError, errno_name, from_oserror
 from .protocol import (
     DEFAULT_TIMEOUT,
@@ -156,11 +157,12 @@ def parse_request(request: Any) -> tuple[str, Args]:
 
 
 class ReferenceAdapter(UnixOperations, ReadinessOperations, ConnectingOperations, SctpOperations,
-                       MulticastOperations):
+                       MulticastOperations, ErrqueueOperations):
     """Protocol v1 over the stdlib ``socket`` module (``unix.*``: reference_impl.unix;
     ``wait``: reference_impl.readiness; 1.5 connects: reference_impl.connecting; flags:
     reference_impl.flags; 1.5 options: reference_impl.options15; ``sctp.*`` (1.6): the kernel's
-    SCTP or usrsctp, reference_impl.sctp; multicast (1.7): reference_impl.multicast)."""
+    SCTP or usrsctp, reference_impl.sctp; multicast (1.7): reference_impl.multicast; the error queue and
+    nonblock (1.7): reference_impl.errqueue)."""
 
     implementation = "python-reference"
     language = "python"
@@ -275,6 +277,7 @@ class ReferenceAdapter(UnixOperations, ReadinessOperations, ConnectingOperations
     def op_tcp_accept(self, args: Args) -> dict:
         listener = self._socket(args)
         conn, _ = _waiting(listener, select.POLLIN, args.timeout(), listener.accept, context="accept")
+        errqueue.accepted(listener, conn)  # 1.7: the mode accept gave it (nonblock)
         conn.setblocking(False)
         return {"handle": self._register(conn), **_endpoints(conn)}
 
@@ -435,11 +438,6 @@ class ReferenceAdapter(UnixOperations, ReadinessOperations, ConnectingOperations
         set_option(self._socket(args), args.get("name", str), value)
         return {}
 
-    def op_udp_errqueue(self, args: Args) -> dict:
-        # udp.errqueue (1.7): the reference does not declare `udp.errqueue` yet, so UNSUPPORTED is
-        # honest; the error-queue change (helper "errq") replaces this with the real operation.
-        raise OpError(UNSUPPORTED, "udp.errqueue is not implemented by this reference yet")
-
     def op_opt_get(self, args: Args) -> dict:
         return {"value": get_option(self._socket(args), args.get("name", str))}
 
@@ -530,6 +528,8 @@ def set_option(sock: socket.socket, name: str, value: Any) -> None:
         _call(sock.setsockopt, socket.SOL_SOCKET, socket.SO_LINGER, packed, context="setsockopt linger")
     elif name in options15.NAMES:  # 1.5
         options15.set_option(sock, name, value)
+    elif name in errqueue.NAMES:  # 1.7: recverr, nonblock
+        errqueue.set_option(sock, name, value)
     elif name in multicast.NAMES:  # 1.7
         multicast.set_option(sock, name, value)
     else:
@@ -552,6 +552,8 @@ def get_option(sock: socket.socket, name: str) -> Any:
         return seconds if onoff else None
     if name in options15.NAMES:  # 1.5
         return options15.get_option(sock, name)
+    if name in errqueue.NAMES:  # 1.7: recverr, nonblock
+        return errqueue.get_option(sock, name)
     if name in multicast.NAMES:  # 1.7
         return multicast.get_option(sock, name)
     raise OpError(UNSUPPORTED, f"unknown option {name!r}")
@@ -570,7 +572,6 @@ def _host_features() -> set[str]:
         features -= {"ipv6", "ipv4-mapped", "opt.v6only"}
     if sctp_stack() is None:  # neither the kernel's SCTP nor usrsctp (1.6)
         features -= set(SCTP_FEATURES) | set(SCTP_FEATURES_18)
-    features -= {"udp.errqueue", "opt.recverr", "opt.nonblock"}  # 1.7: not implemented here yet (helper "errq")
     return features
 
 

@@ -232,6 +232,13 @@ def walk_udp_reconnect(walk: FeatureWalk) -> None:
             walk.ask("udp.reconnect", "udp.connect", handle=sock, host=walk.host, port=peer.local.port)
 
 
+def walk_udp_errqueue(walk: FeatureWalk) -> None:
+    """1.7: read the error queue once (empty: EAGAIN is an answer, not a slip)."""
+    sock = walk.datagram_socket("udp.errqueue")
+    if sock is not None:
+        walk.ask("udp.errqueue", "udp.errqueue", handle=sock)
+
+
 def walk_flag(feature: str):
     """Each operation that takes the flag, once, with it set."""
     flag = feature.removeprefix("flag.")
@@ -289,6 +296,7 @@ WALKS = {
     "wait": walk_wait, "wait.rdhangup": walk_wait_rdhangup, "tcp.pending": walk_pending,
     "tcp.connect-handle": walk_connect_handle, "udp.disconnect": walk_udp_disconnect,
     "udp.reconnect": walk_udp_reconnect,
+    "udp.errqueue": walk_udp_errqueue,  # 1.7
     **{feature: walk_flag(feature) for feature in ("flag.peek", "flag.waitall", "flag.dontwait", "flag.trunc",
                                                    "flag.oob", "blocking")},
     **UNIX_WALKS,  # 1.4

@@ -1,9 +1,11 @@
 /*
- * sockspec Java adapter: the wire protocol v1.5 (docs/protocol.md) over java.nio.channels.
+ * sockspec Java adapter: the wire protocol v1.8 (docs/protocol.md) over java.nio.channels.
  *
  * Reads one JSON request per line on stdin, performs it with ServerSocketChannel,
  * SocketChannel or DatagramChannel, and writes one JSON response per line on stdout.
- * Every channel is non-blocking; an operation is attempted first and waits on a Selector
+ * Every operation runs on a non-blocking channel (Blocking: between requests a channel is in
+ * the mode its program chose, java.nio's default blocking unless option nonblock was set, and
+ * it is switched for the operation); an operation is attempted first and waits on a Selector
  * (opened for that wait only, so that no channel stays registered) against a monotonic
  * deadline only if it would block (Waits).
  *
@@ -41,7 +43,25 @@ public final class Adapter {
     final ServeOps serve = new ServeOps(handles);
     final UnixOps unix = new UnixOps(handles);
 
+    /**
+     * Every operation on a handle but opt.set, opt.get and close runs with its channel
+     * non-blocking (Blocking.around): channels are kept between requests in the mode their
+     * program chose (java.nio's default, blocking, unless "nonblock" was set).
+     */
     JsonObject dispatch(String op, Args args) throws OpError {
+        if (!op.equals("opt.set") && !op.equals("opt.get") && !op.equals("close") && args.has("handle")) {
+            Handles.Sock s;
+            try {
+                s = handles.get(args);
+            } catch (OpError e) {
+                s = null; // the operation itself answers a bad handle
+            }
+            if (s != null && s.server == null) return Blocking.around(s.channel, () -> perform(op, args));
+        }
+        return perform(op, args);
+    }
+
+    JsonObject perform(String op, Args args) throws OpError {
         switch (op) {
             case "hello": return session.hello(args);
             case "reset": return session.reset(args);
@@ -59,6 +79,8 @@ public final class Adapter {
             case "udp.disconnect": return datagram.disconnect(args);
             case "udp.sendto": return datagram.sendto(args);
             case "udp.recvfrom": return datagram.recvfrom(args);
+            case "udp.join": return Multicast.join(handles, args);
+            case "udp.leave": return Multicast.leave(handles, args);
             case "addr.local": return Addresses.opLocal(handles, args);
             case "addr.peer": return Addresses.opPeer(handles, args);
             case "wait": return Waits.opWait(handles, args);

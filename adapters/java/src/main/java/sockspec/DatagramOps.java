@@ -55,7 +55,7 @@ final class DatagramOps {
         }
         try {
             ch.configureBlocking(false);
-            applyOptions(ch, options);
+            applyOptions(ch, family, options);
             ch.bind(address);
             JsonObject o = new JsonObject();
             o.add("local", address(ch.getLocalAddress()));

@@ -20,6 +20,8 @@ final class Handles {
         final NetworkChannel channel;
         final StandardProtocolFamily family;
         final ServeOps.Server server;
+        /** udp.join's MembershipKeys by group and interface index (Multicast), for udp.leave. */
+        final Map<String, java.nio.channels.MembershipKey> memberships = new java.util.HashMap<>();
 
         Sock(NetworkChannel channel, StandardProtocolFamily family, ServeOps.Server server) {
             this.channel = channel;
@@ -32,6 +34,7 @@ final class Handles {
     private long nextHandle = 1; // never reused (docs/protocol.md §2.1)
 
     long register(NetworkChannel channel, StandardProtocolFamily family) {
+        Blocking.programDefault(channel); // 1.7 nonblock: java.nio's mode for a new or accepted channel
         long handle = nextHandle++;
         table.put(handle, new Sock(channel, family, null));
         return handle;

@@ -10,7 +10,9 @@ import com.google.gson.JsonObject;
 import com.google.gson.JsonPrimitive;
 
 import java.io.IOException;
+import java.net.NetworkInterface;
 import java.net.SocketOption;
+import java.net.StandardProtocolFamily;
 import java.net.StandardSocketOptions;
 import java.nio.channels.NetworkChannel;
 import java.util.LinkedHashMap;
@@ -37,6 +39,10 @@ final class Options {
         OPTIONS.put("keepintvl", jdk.net.ExtendedSocketOptions.TCP_KEEPINTERVAL);
         OPTIONS.put("keepcnt", jdk.net.ExtendedSocketOptions.TCP_KEEPCOUNT);
         OPTIONS.put("tos", StandardSocketOptions.IP_TOS); // the JDK sets IPV6_TCLASS on an IPv6 socket
+        // 1.7: the JDK sets the IPV6_ option on an IPv6 channel (and the IPv4 one beside it)
+        OPTIONS.put("multicast_loop", StandardSocketOptions.IP_MULTICAST_LOOP);
+        OPTIONS.put("multicast_ttl", StandardSocketOptions.IP_MULTICAST_TTL);
+        OPTIONS.put("multicast_if", StandardSocketOptions.IP_MULTICAST_IF); // a NetworkInterface
         // rcvtimeo, sndtimeo, user_timeout, cork, oobinline, type, acceptconn, error: no
         // counterpart in StandardSocketOptions or jdk.net (README.md)
         // "v6only" and "ttl" have no StandardSocketOptions (nor jdk.net) counterpart: UNSUPPORTED
@@ -49,6 +55,7 @@ final class Options {
      * java.nio refuses it itself, without a system call, and {@link #refused} names that.
      */
     static SocketOption<?> option(NetworkChannel channel, String name) throws OpError {
+        if (name.equals(NONBLOCK)) throw unsupported("option 'nonblock' is the channel's blocking mode, not a socket option");
         SocketOption<?> opt = OPTIONS.get(name);
         if (opt == null) throw unsupported("option '" + name + "' has no java.net.StandardSocketOptions counterpart");
         return opt;
@@ -63,11 +70,28 @@ final class Options {
         return OpError.supplied("ENOPROTOOPT", context + ": UnsupportedOperationException: " + e.getMessage());
     }
 
+    /** 1.7 "nonblock": SelectableChannel.configureBlocking / isBlocking, not a SocketOption. */
+    static final String NONBLOCK = "nonblock";
+
     @SuppressWarnings("unchecked")
-    static void setOption(NetworkChannel channel, String name, JsonElement value) throws OpError {
+    static void setOption(NetworkChannel channel, StandardProtocolFamily family, String name, JsonElement value)
+            throws OpError {
+        if (name.equals(NONBLOCK)) {
+            if (value == null || !value.isJsonPrimitive() || !value.getAsJsonPrimitive().isBoolean())
+                throw bad("option 'nonblock' takes a bool");
+            Blocking.set(channel, value.getAsBoolean());
+            return;
+        }
         SocketOption<?> opt = option(channel, name);
         try {
-            if (opt.type() == Boolean.class) {
+            if (opt == StandardSocketOptions.IP_MULTICAST_IF) {
+                // an interface object, as java.nio's NetworkInterface; null is passed on as it
+                // is (the JDK refuses it: IllegalArgumentException, EINVAL supplied)
+                NetworkInterface ni = null;
+                if (value != null && value.isJsonObject()) ni = Multicast.networkInterface(value.getAsJsonObject());
+                else if (value != null && !value.isJsonNull()) throw bad("option 'multicast_if' takes an interface object");
+                channel.setOption(StandardSocketOptions.IP_MULTICAST_IF, ni);
+            } else if (opt.type() == Boolean.class) {
                 if (value == null || !value.isJsonPrimitive() || !value.getAsJsonPrimitive().isBoolean())
                     throw bad("option '" + name + "' takes a bool");
                 channel.setOption((SocketOption<Boolean>) opt, value.getAsBoolean());
@@ -96,7 +120,8 @@ final class Options {
         }
     }
 
-    static JsonElement getOption(NetworkChannel channel, String name) throws OpError {
+    static JsonElement getOption(NetworkChannel channel, StandardProtocolFamily family, String name) throws OpError {
+        if (name.equals(NONBLOCK)) return new JsonPrimitive(Blocking.isNonBlocking(channel));
         SocketOption<?> opt = option(channel, name);
         Object value;
         try {
@@ -110,14 +135,15 @@ final class Options {
             int seconds = (Integer) value;
             return seconds < 0 ? JsonNull.INSTANCE : new JsonPrimitive(seconds);
         }
+        if (opt == StandardSocketOptions.IP_MULTICAST_IF) return Multicast.multicastIfValue(family, (NetworkInterface) value);
         if (value instanceof Boolean) return new JsonPrimitive((Boolean) value);
         return new JsonPrimitive((Integer) value);
     }
 
     /** The "options" argument of tcp.listen / tcp.socket / tcp.connect / udp.bind, before bind. */
-    static void applyOptions(NetworkChannel channel, JsonObject options) throws OpError {
+    static void applyOptions(NetworkChannel channel, StandardProtocolFamily family, JsonObject options) throws OpError {
         if (options == null) return;
-        for (Map.Entry<String, JsonElement> e : options.entrySet()) setOption(channel, e.getKey(), e.getValue());
+        for (Map.Entry<String, JsonElement> e : options.entrySet()) setOption(channel, family, e.getKey(), e.getValue());
     }
 
     // ---- operations --------------------------------------------------------------------
@@ -127,16 +153,23 @@ final class Options {
         String name = args.string("name");
         if (!args.raw.has("value")) throw bad("missing argument 'value'");
         JsonElement value = args.raw.get("value");
-        if (!value.isJsonNull() && !value.isJsonPrimitive()) throw bad("argument 'value' has the wrong type");
+        // an object only for multicast_if (1.7: an interface object)
+        if (!value.isJsonNull() && !value.isJsonPrimitive() && !(value.isJsonObject() && name.equals("multicast_if")))
+            throw bad("argument 'value' has the wrong type");
         if (value.isJsonPrimitive() && value.getAsJsonPrimitive().isString()) throw bad("argument 'value' has the wrong type");
-        setOption(s.channel, name, value);
+        if (s.server != null && name.equals(NONBLOCK))
+            throw unsupported("option 'nonblock' of an echo server (serve.start): its channels are the server's own");
+        setOption(s.channel, s.family, name, value);
         return new JsonObject();
     }
 
     static JsonObject opGet(Handles handles, Args args) throws OpError {
         Handles.Sock s = handles.get(args);
         JsonObject o = new JsonObject();
-        o.add("value", getOption(s.channel, args.string("name")));
+        String name = args.string("name");
+        if (s.server != null && name.equals(NONBLOCK))
+            throw unsupported("option 'nonblock' of an echo server (serve.start): its channels are the server's own");
+        o.add("value", getOption(s.channel, s.family, name));
         return o;
     }
 }

@@ -15,7 +15,7 @@ import java.util.List;
 
 /** hello (protocol version and the features this JDK can do), reset and close. */
 final class Session {
-    static final String PROTOCOL_VERSION = "1.6";
+    static final String PROTOCOL_VERSION = "1.8";
 
     private final Handles handles;
     private List<String> features;
@@ -55,6 +55,15 @@ final class Session {
         }
         try (DatagramChannel probe = DatagramChannel.open(StandardProtocolFamily.INET)) {
             if (probe.supportedOptions().contains(StandardSocketOptions.SO_REUSEPORT)) f.add("opt.reuseport");
+            // 1.7: DatagramChannel is a MulticastChannel (join / MembershipKey.drop) with
+            // IP_MULTICAST_LOOP, IP_MULTICAST_TTL and IP_MULTICAST_IF; the blocking mode of
+            // every channel (configureBlocking / isBlocking) is option nonblock. No error
+            // queue: java.nio has no IP_RECVERR nor MSG_ERRQUEUE (README.md).
+            if (probe.supportedOptions().containsAll(List.of(StandardSocketOptions.IP_MULTICAST_LOOP,
+                    StandardSocketOptions.IP_MULTICAST_TTL, StandardSocketOptions.IP_MULTICAST_IF))) {
+                f.addAll(List.of("multicast", "opt.multicast_loop", "opt.multicast_ttl", "opt.multicast_if"));
+            }
+            f.add("opt.nonblock");
         } catch (IOException | RuntimeException e) {
             // no SO_REUSEPORT then
         }

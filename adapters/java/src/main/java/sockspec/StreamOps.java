@@ -48,7 +48,7 @@ final class StreamOps {
         }
         try {
             ch.configureBlocking(false);
-            applyOptions(ch, options);
+            applyOptions(ch, family, options);
             ch.bind(address, (int) Math.max(Integer.MIN_VALUE, Math.min(Integer.MAX_VALUE, backlog)));
             JsonObject o = new JsonObject();
             o.add("local", address(ch.getLocalAddress()));
@@ -71,7 +71,7 @@ final class StreamOps {
         }
         try {
             ch.configureBlocking(false);
-            applyOptions(ch, options);
+            applyOptions(ch, family, options);
         } catch (IOException | RuntimeException | OpError e) {
             closeQuietly(ch);
             throw errorOf(e, "configure");
@@ -116,7 +116,7 @@ final class StreamOps {
         String step = "configure";
         try {
             if (existing == null) ch.configureBlocking(false);
-            applyOptions(ch, options);
+            applyOptions(ch, family, options);
             if (local != null) {
                 step = "bind";
                 ch.bind(local);

@@ -1,5 +1,5 @@
 /*
- * sockspec Netty adapter: the wire protocol v1.4 (docs/protocol.md) over Netty 4.2, with the
+ * sockspec Netty adapter: the wire protocol v1.8 (docs/protocol.md) over Netty 4.2, with the
  * NIO transport (--transport nio, the default) or the native epoll transport
  * (--transport epoll).
  *
@@ -73,6 +73,8 @@ public final class Adapter {
             case "udp.disconnect": return datagram.disconnect(args);
             case "udp.sendto": return datagram.sendto(args);
             case "udp.recvfrom": return datagram.recvfrom(args);
+            case "udp.join": return Multicast.join(handles, args);
+            case "udp.leave": return Multicast.leave(handles, args);
             case "addr.local": return Addresses.opLocal(handles, args);
             case "addr.peer": return Addresses.opPeer(handles, args);
             case "opt.set": return Options.opSet(handles, args);

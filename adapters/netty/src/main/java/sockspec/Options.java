@@ -50,6 +50,11 @@ final class Options {
         m.put("broadcast", ChannelOption.SO_BROADCAST);
         // 1.5
         m.put("tos", ChannelOption.IP_TOS);
+        // 1.7: Netty's multicast options (DatagramChannelConfig); multicast_loop is
+        // IP_MULTICAST_LOOP_DISABLED, the inverse (setOption / getOption below)
+        m.put("multicast_loop", ChannelOption.IP_MULTICAST_LOOP_DISABLED);
+        m.put("multicast_ttl", ChannelOption.IP_MULTICAST_TTL);
+        m.put("multicast_if", ChannelOption.IP_MULTICAST_IF);
         if (epoll) {
             m.put("keepidle", EpollChannelOption.TCP_KEEPIDLE);
             m.put("keepintvl", EpollChannelOption.TCP_KEEPINTVL);
@@ -100,7 +105,7 @@ final class Options {
     /** Options whose protocol value is an integer. */
     static boolean isIntegerName(String name) {
         switch (name) {
-            case "rcvbuf": case "sndbuf": case "tos": case "keepidle": case "keepintvl": case "keepcnt": case "user_timeout":
+            case "rcvbuf": case "sndbuf": case "tos": case "multicast_ttl": case "keepidle": case "keepintvl": case "keepcnt": case "user_timeout":
                 return true;
             default:
                 return false;
@@ -129,7 +134,18 @@ final class Options {
         ChannelConfig config = ch.config();
         boolean known;
         try {
-            if (opt == ChannelOption.SO_LINGER) {
+            if (opt == ChannelOption.IP_MULTICAST_LOOP_DISABLED) {
+                // the protocol's multicast_loop is "loop on": Netty's option says "loop off"
+                if (value == null || !value.isJsonPrimitive() || !value.getAsJsonPrimitive().isBoolean())
+                    throw bad("option '" + name + "' takes a bool");
+                known = config.setOption(ChannelOption.IP_MULTICAST_LOOP_DISABLED, !value.getAsBoolean());
+            } else if (opt == ChannelOption.IP_MULTICAST_IF) {
+                // an interface object, as a NetworkInterface; null is passed on as it is
+                java.net.NetworkInterface ni = null;
+                if (value != null && value.isJsonObject()) ni = Multicast.networkInterface(value.getAsJsonObject());
+                else if (value != null && !value.isJsonNull()) throw bad("option 'multicast_if' takes an interface object");
+                known = config.setOption(ChannelOption.IP_MULTICAST_IF, ni);
+            } else if (opt == ChannelOption.SO_LINGER) {
                 int seconds;
                 if (value == null || value.isJsonNull()) seconds = -1; // off
                 else if (Args.isInteger(value)) seconds = clampInt(value.getAsString());
@@ -171,7 +187,13 @@ final class Options {
         } catch (RuntimeException e) {
             throw errorOf(e, "getOption " + opt.name());
         }
+        if (opt == ChannelOption.IP_MULTICAST_IF) {
+            // null is "unset" here (INADDR_ANY / index 0); a channel type without the option is refused
+            if (value == null && !(ch instanceof io.netty.channel.socket.DatagramChannel)) throw refused(ch, opt, "getOption");
+            return Multicast.multicastIfValue(family, (java.net.NetworkInterface) value);
+        }
         if (value == null) throw refused(ch, opt, "getOption");
+        if (opt == ChannelOption.IP_MULTICAST_LOOP_DISABLED) return new JsonPrimitive(!(Boolean) value);
         if (opt == ChannelOption.SO_LINGER) {
             int seconds = (Integer) value;
             return seconds < 0 ? JsonNull.INSTANCE : new JsonPrimitive(seconds);
@@ -193,7 +215,9 @@ final class Options {
         String name = args.string("name");
         if (!args.raw.has("value")) throw bad("missing argument 'value'");
         JsonElement value = args.raw.get("value");
-        if (!value.isJsonNull() && !value.isJsonPrimitive()) throw bad("argument 'value' has the wrong type");
+        // an object only for multicast_if (1.7: an interface object)
+        if (!value.isJsonNull() && !value.isJsonPrimitive() && !(value.isJsonObject() && name.equals("multicast_if")))
+            throw bad("argument 'value' has the wrong type");
         if (value.isJsonPrimitive() && value.getAsJsonPrimitive().isString()) throw bad("argument 'value' has the wrong type");
         setOption(s.channel, s.family, name, value);
         return new JsonObject();

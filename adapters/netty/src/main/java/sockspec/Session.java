@@ -14,7 +14,7 @@ import java.util.Map;
 
 /** hello (protocol version and the features this transport can do), reset and close. */
 final class Session {
-    static final String PROTOCOL_VERSION = "1.6";
+    static final String PROTOCOL_VERSION = "1.8";
 
     private final Handles handles;
     private final Net net;
@@ -104,6 +104,16 @@ final class Session {
         if (knows("sndbuf", "socket", "datagram")) f.add("opt.sndbuf");
         if (knows("broadcast", "datagram")) f.add("opt.broadcast");
         f.add("udp.disconnect"); // Channel.disconnect() on a DatagramChannel (1.5)
+        // 1.7: DatagramChannel.joinGroup / leaveGroup and the multicast ChannelOptions of both
+        // transports (IP_MULTICAST_LOOP_DISABLED, IP_MULTICAST_TTL, IP_MULTICAST_IF). Not
+        // declared: nonblock (a Netty channel is always non-blocking, with no switch), recverr
+        // and udp.errqueue (no IP_RECVERR nor MSG_ERRQUEUE in Netty): README.md
+        if (knows("multicast_ttl", "datagram")) {
+            f.add("multicast");
+            f.add("opt.multicast_loop");
+            f.add("opt.multicast_ttl");
+            f.add("opt.multicast_if");
+        }
         // 1.5 options: the TCP ones on connections (EpollChannelOption on epoll,
         // NioChannelOption.of(ExtendedSocketOptions) on NIO), IP_TOS on connections
         for (String name : new String[] {"keepidle", "keepintvl", "keepcnt", "user_timeout", "cork", "tos"})

@@ -46,6 +46,7 @@ _BOOL_OPTIONS = {
     "keepalive": (socket.SOL_SOCKET, socket.SO_KEEPALIVE),
     "broadcast": (socket.SOL_SOCKET, socket.SO_BROADCAST),
     "nodelay": (socket.IPPROTO_TCP, socket.TCP_NODELAY),
+    "quickack": (socket.IPPROTO_TCP, socket.TCP_QUICKACK),  # 1.7: not sticky, Linux may switch it back
     "v6only": (socket.IPPROTO_IPV6, socket.IPV6_V6ONLY),
     "passcred": (socket.SOL_SOCKET, socket.SO_PASSCRED),  # Unix sockets (1.4): SCM_CREDENTIALS
 }

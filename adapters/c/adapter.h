@@ -94,6 +94,13 @@ int accepted_mode(const Sock *listener, int fd);
 
 void server_stop(Server *server, long *sessions);
 
+/* ---- protocol 1.7: multicast.c (udp.join, udp.leave, options multicast_*) ---------------- */
+
+int is_option_multicast(const char *name);
+int set_option_multicast(Sock *s, const char *name, json_t *value, Error *e);
+json_t *get_option_multicast(Sock *s, const char *name, Error *e);
+void append_multicast_features(json_t *features);
+
 /* ---- operations: json_t *op_NAME(args, e) → a result, or NULL with *e set ---------------- */
 
 #define OPERATION(name) json_t *name(json_t *args, Error *e)
@@ -111,6 +118,7 @@ OPERATION(op_unix_listen);  OPERATION(op_unix_accept);  OPERATION(op_unix_connec
 OPERATION(op_unix_bind);    OPERATION(op_unix_socketpair); OPERATION(op_unix_sendto);
 OPERATION(op_unix_recvfrom); OPERATION(op_unix_peercred); OPERATION(op_unix_unlink);
 OPERATION(op_wait);                                                               /* readiness.c */
+OPERATION(op_udp_join);     OPERATION(op_udp_leave);                              /* multicast.c */
 OPERATION(op_udp_disconnect);                                                     /* connecting.c */
 OPERATION(op_udp_errqueue);                                                       /* errqueue.c */
 #undef OPERATION

@@ -51,6 +51,7 @@ static json_t *op_hello(json_t *args, Error *e) {
         json_array_append_new(features, json_string(features_15[i]));
     json_array_append_new(features, json_string("udp.errqueue")); /* 1.7: errqueue.c */
     append_option_features(features);
+    append_multicast_features(features); /* 1.7: multicast.c */
     return json_pack("{s:s, s:s, s:s, s:s, s:o}", "protocol", PROTOCOL_VERSION, "implementation", "c-posix",
                      "version", "1.0.0", "language", "c", "features", features);
 }
@@ -76,6 +77,7 @@ static const struct {
     {"unix.socketpair", op_unix_socketpair}, {"unix.sendto", op_unix_sendto},
     {"unix.recvfrom", op_unix_recvfrom}, {"unix.peercred", op_unix_peercred},
     {"unix.unlink", op_unix_unlink}, {"wait", op_wait},
+    {"udp.join", op_udp_join},       {"udp.leave", op_udp_leave}, /* multicast.c (1.7) */
     {"udp.disconnect", op_udp_disconnect}, {"udp.errqueue", op_udp_errqueue},
 };
 #define OPERATION_COUNT (sizeof OPERATIONS / sizeof OPERATIONS[0])

@@ -41,6 +41,7 @@ static int find_option(const char *name, int family, int *level, int *option, in
 int set_option(Sock *s, const char *name, json_t *value, Error *e) {
     int level, option, kind, r;
     if (is_option_15(name)) return set_option_15(s, name, value, e); /* options15.c */
+    if (is_option_multicast(name)) return set_option_multicast(s, name, value, e); /* multicast.c (1.7) */
     if (is_option_errqueue(name)) return set_option_errqueue(s, name, value, e); /* errqueue.c (1.7) */
     if (find_option(name, s->family, &level, &option, &kind, e) < 0) return -1;
     if (kind == OPT_BOOL) {
@@ -64,6 +65,7 @@ int set_option(Sock *s, const char *name, json_t *value, Error *e) {
 json_t *get_option(Sock *s, const char *name, Error *e) {
     int level, option, kind;
     if (is_option_15(name)) return get_option_15(s, name, e); /* options15.c */
+    if (is_option_multicast(name)) return get_option_multicast(s, name, e); /* multicast.c (1.7) */
     if (is_option_errqueue(name)) return get_option_errqueue(s, name, e); /* errqueue.c (1.7) */
     if (find_option(name, s->family, &level, &option, &kind, e) < 0) return NULL;
     if (kind == OPT_LINGER) {

@@ -11,8 +11,8 @@ from __future__ import annotations
 import re
 
 from tests.faulty import (corners, datagram, errqueue, flags, icmp, more_corners, more_flags, more_readiness, more_wire,
-                          multicast, options15, passive, protocol_faults, readiness, sctp, session, stream, teardown,
-                          unix, wire_options)
+                          multicast, options15, passive, protocol_faults, readiness, sctp, sctp_params, session, stream,
+                          teardown, unix, wire_options)
 
 _BLANKED = re.compile(r"\b(\d+|True|False|None)\b")
 STOP = "(scenario stopped)"
@@ -31,8 +31,8 @@ def _merged(*modules) -> dict[str, dict]:
 
 
 PROOFS = _merged(stream, passive, teardown, session, datagram, icmp, protocol_faults, unix, readiness, flags,
-                 options15, corners, wire_options, more_corners, sctp, more_flags, more_readiness, more_wire,
-                 errqueue, multicast)
+                 options15, corners, wire_options, more_corners, sctp, sctp_params, more_flags, more_readiness,
+                 more_wire, errqueue, multicast)
 
 # Checks no faulty target can reach first, each with the reason (they guard the host or the
 # kernel, not the target). Keep this short: every entry is a check that cannot fail.

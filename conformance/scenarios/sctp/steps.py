@@ -43,14 +43,17 @@ def _addr(raw: dict) -> Addr:
     return Addr(str(raw["host"]), int(raw["port"]))
 
 
-def listen(run: Run, endpoint: Endpoint) -> Listener:
-    result = endpoint.call("sctp.listen", family=run.family, host=run.host, port=0)
+def listen(run: Run, endpoint: Endpoint, streams: dict | None = None) -> Listener:
+    extra = {"streams": streams} if streams is not None else {}
+    result = endpoint.call("sctp.listen", family=run.family, host=run.host, port=0, **extra)
     return Listener(result["handle"], _addr(result["local"]), result.get("encaps_port"))
 
 
-def connect(run: Run, endpoint: Endpoint, to: Addr, encaps_port: int | None) -> Association:
+def connect(run: Run, endpoint: Endpoint, to: Addr, encaps_port: int | None,
+            streams: dict | None = None) -> Association:
+    extra = {"streams": streams} if streams is not None else {}
     result = endpoint.call("sctp.connect", WAIT, family=run.family, host=to.host, port=to.port,
-                           encaps_port=encaps_port)
+                           encaps_port=encaps_port, **extra)
     return Association(result["handle"], _addr(result["local"]), _addr(result["peer"]))
 
 
@@ -74,15 +77,15 @@ def send(endpoint: Endpoint, assoc: Association, data: bytes, stream: int = 0, p
     return endpoint.call("sctp.send", WAIT, **args)["sent"]
 
 
-def recv(endpoint: Endpoint, assoc: Association, max: int = 65536) -> Message:
-    result = endpoint.call("sctp.recv", WAIT, handle=assoc.handle, max=max)
+def recv(endpoint: Endpoint, assoc: Association, max: int = 65536, timeout: float = WAIT) -> Message:
+    result = endpoint.call("sctp.recv", timeout, handle=assoc.handle, max=max)
     return Message(decode_bytes(result["data"]), result["stream"], result["ppid"], tuple(result["flags"]))
 
 
-def recv_outcome(endpoint: Endpoint, assoc: Association, max: int = 65536) -> Message | str:
+def recv_outcome(endpoint: Endpoint, assoc: Association, max: int = 65536, timeout: float = WAIT) -> Message | str:
     """The next read, or the error code that ended it (an observation, never a stop)."""
     try:
-        return recv(endpoint, assoc, max)
+        return recv(endpoint, assoc, max, timeout)
     except OpError as exc:
         if exc.code == UNSUPPORTED:
             raise
@@ -116,6 +119,19 @@ def outcome(call, *args, **kwargs) -> str:
 
 def stack(endpoint: Endpoint) -> dict:
     return endpoint.call("sctp.stack")
+
+
+def status(endpoint: Endpoint, handle: Association | Listener) -> dict:
+    """sctp.status (1.8): state, negotiated streams, the peer's rwnd, the primary path."""
+    return endpoint.call("sctp.status", handle=handle.handle)
+
+
+def set_option(endpoint: Endpoint, handle: Association | Listener, name: str, value) -> None:
+    endpoint.call("opt.set", handle=handle.handle, name=name, value=value)
+
+
+def get_option(endpoint: Endpoint, handle: Association | Listener, name: str):
+    return endpoint.call("opt.get", handle=handle.handle, name=name)["value"]
 
 
 # -- the wire ---------------------------------------------------------------------------------

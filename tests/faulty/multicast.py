@@ -7,6 +7,7 @@ import socket
 import struct
 import sys
 from dataclasses import dataclass
+from typing import ClassVar
 
 from reference_impl.engine import ReferenceAdapter
 
@@ -115,7 +116,7 @@ class BindToGroupJoins(ReferenceAdapter):
 
 class _Preset(ReferenceAdapter):
     """Sets a socket option on every new datagram socket (``PRESET``: level, option, value)."""
-    PRESET: dict = {}
+    PRESET: ClassVar[dict] = {}
 
     def op_udp_bind(self, args):
         result = super().op_udp_bind(args)
@@ -127,7 +128,7 @@ class _Preset(ReferenceAdapter):
 
 class LoopOffByDefault(_Preset):
     """New datagram sockets have multicast loopback off."""
-    PRESET = {socket.AF_INET: (socket.IPPROTO_IP, socket.IP_MULTICAST_LOOP, 0),
+    PRESET: ClassVar[dict] = {socket.AF_INET: (socket.IPPROTO_IP, socket.IP_MULTICAST_LOOP, 0),
               socket.AF_INET6: (socket.IPPROTO_IPV6, socket.IPV6_MULTICAST_LOOP, 0)}
 
 
@@ -142,19 +143,19 @@ class LoopSilentlyOff(LoopOffByDefault):
 
 class TtlDefaultFive(_Preset):
     """New datagram sockets send to groups with TTL 5."""
-    PRESET = {socket.AF_INET: (socket.IPPROTO_IP, socket.IP_MULTICAST_TTL, 5),
+    PRESET: ClassVar[dict] = {socket.AF_INET: (socket.IPPROTO_IP, socket.IP_MULTICAST_TTL, 5),
               socket.AF_INET6: (socket.IPPROTO_IPV6, socket.IPV6_MULTICAST_HOPS, 5)}
 
 
 class MulticastAllOff(_Preset):
     """New datagram sockets have IP_MULTICAST_ALL off (as Java's do): only their own groups."""
-    PRESET = {socket.AF_INET: (socket.IPPROTO_IP, IP_MULTICAST_ALL, 0),
+    PRESET: ClassVar[dict] = {socket.AF_INET: (socket.IPPROTO_IP, IP_MULTICAST_ALL, 0),
               socket.AF_INET6: (socket.IPPROTO_IPV6, 29, 0)}  # IPV6_MULTICAST_ALL
 
 
 class BroadcastAlwaysOn(_Preset):
     """New datagram sockets have SO_BROADCAST on."""
-    PRESET = {socket.AF_INET: (socket.SOL_SOCKET, socket.SO_BROADCAST, 1),
+    PRESET: ClassVar[dict] = {socket.AF_INET: (socket.SOL_SOCKET, socket.SO_BROADCAST, 1),
               socket.AF_INET6: (socket.SOL_SOCKET, socket.SO_BROADCAST, 1)}
 
 
@@ -173,8 +174,8 @@ class IfPresetAtBind(ReferenceAdapter):
 
 class _Ignores(ReferenceAdapter):
     """opt.set of option ``NAME`` answers {} and changes nothing (with ``VALUES``: only those)."""
-    NAME = ""
-    VALUES: tuple = ()
+    NAME: ClassVar[str] = ""
+    VALUES: ClassVar[tuple] = ()
 
     def op_opt_set(self, args):
         if args.raw.get("name") == self.NAME and (not self.VALUES or args.raw.get("value") in self.VALUES):

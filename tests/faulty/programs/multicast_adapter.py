@@ -8,8 +8,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[3]))  # the repository, wherever this runs
 
-from reference_impl import adapter  # noqa: E402
-from tests.faulty import multicast  # noqa: E402
+from reference_impl import adapter
+from tests.faulty import multicast
 
 
 def main() -> None:

@@ -165,6 +165,10 @@ final class Options {
             }
         } catch (OpError e) {
             throw e;
+        } catch (NullPointerException e) {
+            // ChannelOption.validate refuses a null value (multicast_if null) before any system call
+            throw OpError.supplied("EINVAL", "setOption " + opt.name() + ": NullPointerException: " + e.getMessage()
+                + " (Netty's ChannelOption.validate takes no null value)");
         } catch (RuntimeException e) {
             throw errorOf(e, "setOption " + opt.name());
         }

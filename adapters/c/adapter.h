@@ -29,6 +29,7 @@ typedef struct {
     int type;
     Server *server;        /* serve.start: the echo server behind this handle (fd is its socket) */
     int nonblock;          /* 1.7: the program's blocking mode (option nonblock); the fd itself is O_NONBLOCK */
+    struct SctpSocket *sctp; /* 1.6: an SCTP socket of sctp.c's stack (fd: its descriptor, or usrsctp's placeholder) */
 } Sock;
 
 extern Sock *table;     /* indexed by handle */
@@ -94,6 +95,14 @@ int accepted_mode(const Sock *listener, int fd);
 
 void server_stop(Server *server, long *sessions);
 
+/* ---- sctp.c (1.6, 1.8) ------------------------------------------------------------------ */
+
+void append_sctp_features(json_t *features); /* only where a stack is there */
+void sctp_close_handle(Sock *s);             /* close, reset: graceful */
+int is_sctp_option(const char *name);
+int set_sctp_option(Sock *s, const char *name, json_t *value, Error *e);
+json_t *get_sctp_option(Sock *s, const char *name, Error *e);
+
 /* ---- protocol 1.7: multicast.c (udp.join, udp.leave, options multicast_*) ---------------- */
 
 int is_option_multicast(const char *name);
@@ -121,6 +130,9 @@ OPERATION(op_wait);                                                             
 OPERATION(op_udp_join);     OPERATION(op_udp_leave);                              /* multicast.c */
 OPERATION(op_udp_disconnect);                                                     /* connecting.c */
 OPERATION(op_udp_errqueue);                                                       /* errqueue.c */
+OPERATION(op_sctp_stack);   OPERATION(op_sctp_listen);  OPERATION(op_sctp_connect); /* sctp.c */
+OPERATION(op_sctp_accept);  OPERATION(op_sctp_send);    OPERATION(op_sctp_recv);
+OPERATION(op_sctp_shutdown); OPERATION(op_sctp_abort);  OPERATION(op_sctp_status);
 #undef OPERATION
 
 #endif

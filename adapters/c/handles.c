@@ -13,13 +13,15 @@ long register_socket(int fd, int family, int type) {
         for (long i = table_size; i < grown; i++) table[i].fd = -1;
         table_size = grown;
     }
-    table[next_handle] = (Sock){fd, family, type, NULL, 0};
+    table[next_handle] = (Sock){.fd = fd, .family = family, .type = type};
     return next_handle++;
 }
 
 /* Closes a handle: a socket, or a server with everything it holds. */
 void close_handle(Sock *s, long *sessions) {
-    if (s->server) {
+    if (s->sctp) {
+        sctp_close_handle(s); /* sctp.c: the stack closes its socket (and fd) */
+    } else if (s->server) {
         server_stop(s->server, sessions);
         s->server = NULL;
     } else {
@@ -35,7 +37,7 @@ void close_all(void) {
     struct linger off = {0, 0};
     for (long i = 1; i < next_handle; i++) {
         if (table[i].fd < 0) continue;
-        if (!table[i].server && table[i].type == SOCK_STREAM)
+        if (!table[i].server && !table[i].sctp && table[i].type == SOCK_STREAM)
             setsockopt(table[i].fd, SOL_SOCKET, SO_LINGER, &off, sizeof off);
         close_handle(&table[i], NULL);
     }

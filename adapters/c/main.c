@@ -11,8 +11,9 @@
  * proto.c (arguments, base64, responses), errors.c, handles.c, address.c, wait.c,
  * options.c, tcp.c, udp.c, raw.c, serve.c, unix.c, and for 1.5 readiness.c (wait), connecting.c
  * (pending connects, connect on a handle, udp.disconnect), flags.c (MSG_* flags, blocking calls),
- * options15.c, and for 1.7 errqueue.c (udp.errqueue, options recverr and nonblock); adapter.h and
- * proto.h declare what they share.
+ * options15.c, and for 1.7 errqueue.c (udp.errqueue, options recverr and nonblock); for SCTP (1.6,
+ * 1.8) sctp.c over sctp_kernel.c or sctp_usrsctp.c (usrsctp, loaded with dlopen); adapter.h,
+ * proto.h and sctp.h declare what they share.
  *
  * Build (as the suite does): cc -std=gnu11 -O2 -Wall -Wextra -o OUT *.c -ljansson -lcrypto -pthread
  */
@@ -52,6 +53,7 @@ static json_t *op_hello(json_t *args, Error *e) {
     json_array_append_new(features, json_string("udp.errqueue")); /* 1.7: errqueue.c */
     append_option_features(features);
     append_multicast_features(features); /* 1.7: multicast.c */
+    append_sctp_features(features); /* 1.6: sctp.c, where the kernel or usrsctp gives SCTP */
     return json_pack("{s:s, s:s, s:s, s:s, s:o}", "protocol", PROTOCOL_VERSION, "implementation", "c-posix",
                      "version", "1.0.0", "language", "c", "features", features);
 }
@@ -79,6 +81,11 @@ static const struct {
     {"unix.unlink", op_unix_unlink}, {"wait", op_wait},
     {"udp.join", op_udp_join},       {"udp.leave", op_udp_leave}, /* multicast.c (1.7) */
     {"udp.disconnect", op_udp_disconnect}, {"udp.errqueue", op_udp_errqueue},
+    {"sctp.stack", op_sctp_stack},   {"sctp.listen", op_sctp_listen}, /* sctp.c (1.6, 1.8) */
+    {"sctp.connect", op_sctp_connect}, {"sctp.accept", op_sctp_accept},
+    {"sctp.send", op_sctp_send},     {"sctp.recv", op_sctp_recv},
+    {"sctp.shutdown", op_sctp_shutdown}, {"sctp.abort", op_sctp_abort},
+    {"sctp.status", op_sctp_status},
 };
 #define OPERATION_COUNT (sizeof OPERATIONS / sizeof OPERATIONS[0])
 

@@ -40,6 +40,7 @@ static int find_option(const char *name, int family, int *level, int *option, in
 
 int set_option(Sock *s, const char *name, json_t *value, Error *e) {
     int level, option, kind, r;
+    if (s->sctp || is_sctp_option(name)) return set_sctp_option(s, name, value, e); /* sctp.c (1.8) */
     if (is_option_15(name)) return set_option_15(s, name, value, e); /* options15.c */
     if (is_option_multicast(name)) return set_option_multicast(s, name, value, e); /* multicast.c (1.7) */
     if (is_option_errqueue(name)) return set_option_errqueue(s, name, value, e); /* errqueue.c (1.7) */
@@ -64,6 +65,7 @@ int set_option(Sock *s, const char *name, json_t *value, Error *e) {
 
 json_t *get_option(Sock *s, const char *name, Error *e) {
     int level, option, kind;
+    if (s->sctp || is_sctp_option(name)) return get_sctp_option(s, name, e); /* sctp.c (1.8) */
     if (is_option_15(name)) return get_option_15(s, name, e); /* options15.c */
     if (is_option_multicast(name)) return get_option_multicast(s, name, e); /* multicast.c (1.7) */
     if (is_option_errqueue(name)) return get_option_errqueue(s, name, e); /* errqueue.c (1.7) */

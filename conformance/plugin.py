@@ -29,7 +29,7 @@ from .availability import unavailable_reason
 from .collector import GRADE_PROPERTY, ResultCollector, grade_of
 from .grading import Verdict
 from .repeat import Flaky, check_repeatedly, skip_grade
-from .runner import Case, check_case, target_kind
+from .runner import Case, check_case, close_reference_twins, target_kind
 from .scenario import ScenarioSpec
 
 TARGETS = pytest.StashKey[dict]()
@@ -115,6 +115,7 @@ def _raise_open_file_limit() -> None:
 def pytest_unconfigure(config: pytest.Config) -> None:
     for target in config.stash.get(TARGETS, {}).values():
         target.close()
+    close_reference_twins()
 
 
 def pytest_report_header(config: pytest.Config) -> list[str]:

@@ -142,13 +142,37 @@ def _grade_twin(scenario, spec: ScenarioSpec, case: Case, target: Target, seats:
                     f"{spec.isolation} process apart from the suite")
     # Refusals are judged on what the target can do as itself; abilities on the twin itself.
     _check_features(case, twin if spec.isolation == "netns" else target, target_needs)
-    reference = make_target(TargetSpec("reference", "reference", "", "reference"), grace=5.0).twin(spec.isolation)
-    try:
-        expected = _run_adapter(scenario, spec, case, reference, seats, set())
-        actual = _run_adapter(scenario, spec, case, twin, seats, set())
-    finally:
-        reference.close()
+    expected = _expected_twin(scenario, spec, case, seats)
+    actual = _run_adapter(scenario, spec, case, twin, seats, set())
     return _verdict(actual, expected, case, spec)
+
+
+# The reference's twins, one per isolation, started on first use and kept for the process
+# (reset between cases like any target); closed by close_reference_twins() at the end.
+_REFERENCE_TWINS: dict[str, Target] = {}
+
+
+def _expected_twin(scenario, spec: ScenarioSpec, case: Case, seats: tuple[str, ...]):
+    """The reference twin's run of a case, made once per process as _expected's is: the same
+    for every target (its twin is judged against it)."""
+    key = (spec.behaviour.id, f"{scenario.__module__}.{scenario.__qualname__}", case.family,
+           f"{case.seat} ({spec.isolation})")
+    if key not in _EXPECTED:
+        reference = _REFERENCE_TWINS.get(spec.isolation)
+        if reference is None:
+            reference = make_target(TargetSpec("reference", "reference", "", "reference"),
+                                    grace=5.0).twin(spec.isolation)
+            _REFERENCE_TWINS[spec.isolation] = reference
+        trace = _run_adapter(scenario, spec, case, reference, seats, set())
+        trace.count_requests()
+        _EXPECTED[key] = trace
+    return _EXPECTED[key]
+
+
+def close_reference_twins() -> None:
+    for twin in _REFERENCE_TWINS.values():
+        twin.close()
+    _REFERENCE_TWINS.clear()
 
 
 def _check_features(case: Case, target: Target, needs: set[str]) -> None:

@@ -5,7 +5,7 @@
 #include <jansson.h>
 #include <stddef.h>
 
-#define PROTOCOL_VERSION "1.7"
+#define PROTOCOL_VERSION "1.8"
 #define DEFAULT_TIMEOUT 5.0
 
 /* A failed request: the protocol's code (an errno name, UNSUPPORTED, BADREQUEST) and text. */

@@ -25,7 +25,8 @@ static const SctpStack *need_stack(Error *e) {
 
 void append_sctp_features(json_t *features) {
     if (!chosen()) return;
-    static const char *const names[] = {"sctp", "sctp.one-to-many"};
+    static const char *const names[] = {"sctp", "sctp.one-to-many", /* 1.6 */
+                                        "sctp.streams", "sctp.status", "opt.sctp_hbinterval", "opt.sctp_nodelay"};
     for (size_t i = 0; i < sizeof names / sizeof *names; i++) json_array_append_new(features, json_string(names[i]));
 }
 

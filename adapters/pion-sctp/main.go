@@ -1,5 +1,7 @@
 // Command sockspec-pion-sctp is the sockspec adapter for Pion's SCTP (github.com/pion/sctp),
-// protocol 1.6, feature `sctp` only (docs/protocol.md "SCTP (1.6)").
+// protocol 1.8, feature `sctp` only (docs/protocol.md "SCTP (1.6)"): nothing of 1.7 (no
+// UDP, TCP or multicast here) and nothing of 1.8, whose association parameters Pion neither
+// lets its users set nor reports (README.md).
 //
 // Pion's SCTP runs an association over any net.Conn; here, over a UDP socket on loopback:
 // SCTP packets inside UDP datagrams, as RFC 6951 describes it, which is how it talks to the
@@ -22,7 +24,7 @@ import (
 	"runtime/debug"
 )
 
-const protocolVersion = "1.6"
+const protocolVersion = "1.8"
 
 type result = map[string]any
 

@@ -154,7 +154,7 @@ class _Relayed(ReferenceAdapter):
     def decide(self, direction: str, data: bytes) -> list[bytes]:
         return [data]
 
-    def answer(self, data: bytes) -> bytes | None:
+    def answer(self, direction: str, data: bytes) -> bytes | None:
         return None
 
     def op_sctp_listen(self, args):
@@ -201,8 +201,8 @@ class StackOotbAbortWithoutT(_Relayed):
 class StackAnswersOotbAbort(_Relayed):
     """The stack answers an ABORT out of the blue with an ABORT of its own (RFC 9260 §8.4
     item 2 forbids it: two such stacks would abort each other forever)."""
-    def answer(self, data):
-        return _abort_reflecting(data) if len(data) >= 16 and _kinds(data) == [6] else None
+    def answer(self, direction, data):
+        return _abort_reflecting(data) if direction == "in" and len(data) >= 16 and _kinds(data) == [6] else None
 
 
 class _TagAware(_Relayed):
@@ -223,35 +223,56 @@ class _TagAware(_Relayed):
                     self.cookies[packet.destination.port] = chunk.fields["cookie"]
 
 
-class StackSkipsTagCheck(_TagAware):
+class _RelayedClient(ReferenceAdapter):
+    """sctp.connect goes through a relay in front of the client's own stack: what comes from
+    the peer passes it in the direction "out"."""
+    def __init__(self):
+        super().__init__()
+        self._relays: list[SctpRelay] = []
+        self.own_tag: int | None = None  # the tag the client's INIT asked its peer to use
+
+    def decide(self, direction: str, data: bytes) -> list[bytes]:
+        if direction == "in" and 1 in _kinds(data) and len(data) >= 20:
+            self.own_tag = struct.unpack_from("!I", data, 16)[0]  # the INIT's initiate tag
+        return [data]
+
+    def answer(self, direction: str, data: bytes) -> bytes | None:
+        return None
+
+    def wrong_tag(self, direction: str, data: bytes) -> bool:
+        """A packet from the peer whose tag is not the association's (INIT and ABORT aside)."""
+        kinds = _kinds(data)
+        return direction == "out" and self.own_tag is not None and 1 not in kinds and 6 not in kinds \
+            and struct.unpack_from("!I", data, 4)[0] != self.own_tag
+
+    def op_sctp_connect(self, args):
+        relay = SctpRelay(args.get("host", str), args.get("encaps_port", int), self.decide, self.answer)
+        self._relays.append(relay)
+        return super().op_sctp_connect(args.changed(encaps_port=relay.port))
+
+    def close_all(self):
+        relays, self._relays = self._relays, []
+        for relay in relays:
+            relay.close()
+        super().close_all()
+
+
+class StackSkipsTagCheck(_RelayedClient):
     """The stack takes a packet with the wrong verification tag for its association's (the
     relay puts the right one in)."""
     def decide(self, direction, data):
-        if direction == "out":
-            self.learn(data)
-            return [data]
-        source, _, tag = struct.unpack_from("!HHI", data)
-        right = self.tags.get(source)
-        if right is not None and tag not in (0, right) and 1 not in _kinds(data):
-            return [with_tag(data, right)]
-        return [data]
+        super().decide(direction, data)
+        return [with_tag(data, self.own_tag)] if self.wrong_tag(direction, data) else [data]
 
 
-class StackAbortsWrongTag(_TagAware):
+class StackAbortsWrongTag(_RelayedClient):
     """The stack answers a packet with the wrong verification tag with ABORT (and drops it)."""
     def decide(self, direction, data):
-        if direction == "out":
-            self.learn(data)
-            return [data]
-        source, _, tag = struct.unpack_from("!HHI", data)
-        right = self.tags.get(source)
-        return [] if right is not None and tag not in (0, right) and 1 not in _kinds(data) else [data]
+        super().decide(direction, data)
+        return [] if self.wrong_tag(direction, data) else [data]
 
-    def answer(self, data):
-        source, _, tag = struct.unpack_from("!HHI", data)
-        right = self.tags.get(source)
-        return _abort_reflecting(data) if right is not None and tag not in (0, right) and 1 not in _kinds(data) \
-            else None
+    def answer(self, direction, data):
+        return _abort_reflecting(data) if self.wrong_tag(direction, data) else None
 
 
 class StackSkipsCookieMac(_TagAware):
@@ -315,8 +336,9 @@ PROOFS: dict[str, dict] = {
     },
     "SCTP-026": {"chunks answering an ABORT out of the blue": StackAnswersOotbAbort},
     "SCTP-027": {
-        "what the server reads next: the client's message, or the one with the wrong tag": StackSkipsTagCheck,
-        "chunks sent to the UDP port the packet with the wrong tag came from": StackAbortsWrongTag,
+        "what the client reads next: the server's message, or the one with the wrong tag": StackSkipsTagCheck,
+        "chunks the client sent after the packet with the wrong tag, other than SACKs with its usual tag":
+            StackAbortsWrongTag,
     },
     "SCTP-028": {
         "chunks answering the COOKIE-ECHO with the cookie as sent": ListenDoesNotListen,

@@ -3,21 +3,20 @@
 UDP to the target's stack (RFC 6951); the answers are seen on the suite's own UDP socket."""
 
 import struct
+import threading
 
 from conformance.scenario import behaviour
-from fixtures.wire_sctp import with_checksum
+from fixtures.sctp_relay import SctpRelay
+from fixtures.wire_sctp import parse_sctp, with_checksum
 
 from .steps import (
     WAIT,
     UdpPeer,
     accept,
-    between,
-    chunks,
     connect,
     init_packet,
     listen,
     listener_encaps_port,
-    observe,
     recv_outcome,
     send,
 )
@@ -73,33 +72,57 @@ def test_ootb_abort_is_discarded(run):
               [kind for _, p in replies if p.verification_tag != OOTB_TAG for kind in p.kinds], equals=[])
 
 
-@behaviour("SCTP-027")
-def test_wrong_verification_tag_is_discarded(run):
-    listener = listen(run, run.server)
-    encaps = listener_encaps_port(listener)
-    wire = observe(run, listener)
-    client = connect(run, run.client, listener.local, listener.encaps_port)
-    server = accept(run.server, listener)
-    send(run.client, client, b"first")
-    recv_outcome(run.server, server)
+class Tap:
+    """What passes the relay: each packet's direction, tag and chunks, in order."""
 
-    def first_data():
-        return next(((p, c) for p, c in chunks(between(wire, client.local, server.local), client.local)
-                     if c.kind == "DATA" and c.fields["payload"] == b"first"), (None, None))
-    run.eventually(lambda: first_data()[0] is not None, WAIT)
-    carrier, chunk = first_data()
-    peer = UdpPeer(run)
-    if carrier is not None:  # the next TSN and SSN, the right ports, the wrong tag
-        forged = data_packet(client.local.port, server.local.port, carrier.verification_tag ^ 0xFFFFFFFF,
-                             (chunk.fields["tsn"] + 1) & 0xFFFFFFFF, (chunk.fields["ssn"] + 1) & 0xFFFF, b"forged")
-        peer.send(forged, encaps)
-    send(run.client, client, b"second")
-    got = shown(recv_outcome(run.server, server))
-    run.check("what the server reads next: the client's message, or the one with the wrong tag",
-              got if carrier is not None else "the first DATA chunk was never seen", equals="second")
-    replies = peer.replies(lambda _: False, timeout=1.0)
-    run.check("chunks sent to the UDP port the packet with the wrong tag came from",
-              [kind for _, p in replies for kind in p.kinds], equals=[])
+    def __init__(self) -> None:
+        self.packets: list[tuple[str, int, list]] = []
+        self._lock = threading.Lock()
+
+    def decide(self, direction: str, data: bytes) -> list[bytes]:
+        packet = parse_sctp(data, "", "")
+        if packet is not None:
+            with self._lock:
+                self.packets.append((direction, packet.verification_tag, list(packet.chunks)))
+        return [data]
+
+    def seen(self) -> list[tuple[str, int, list]]:
+        with self._lock:
+            return list(self.packets)
+
+
+@behaviour("SCTP-027", seats=("client",))
+def test_wrong_verification_tag_is_discarded(run):
+    """The target (the client) receives, through the suite's relay, a DATA chunk with the next
+    TSN and SSN of its association, the right ports, the wrong tag: as if the server sent it."""
+    listener = listen(run, run.server)
+    tap = Tap()
+    relay = SctpRelay(run.host, listener_encaps_port(listener), tap.decide)
+    run._held.append(relay)
+    client = connect(run, run.client, listener.local, relay.port)
+    server = accept(run.server, listener)
+    send(run.server, server, b"first")
+    recv_outcome(run.client, client)
+    first = next(((tag, chunk) for direction, tag, chunks_ in tap.seen() if direction == "out"
+                  for chunk in chunks_ if chunk.kind == "DATA" and chunk.fields["payload"] == b"first"), None)
+    mark = len(tap.seen())
+    if first is not None:
+        tag, chunk = first
+        relay.inject(data_packet(server.local.port, client.local.port, tag ^ 0xFFFFFFFF,
+                                 (chunk.fields["tsn"] + 1) & 0xFFFFFFFF, (chunk.fields["ssn"] + 1) & 0xFFFF,
+                                 b"forged"))
+    send(run.server, server, b"second")
+    got = shown(recv_outcome(run.client, client))
+    run.check("what the client reads next: the server's message, or the one with the wrong tag",
+              got if first is not None else "the first DATA chunk was never seen", equals="second")
+    run.eventually(lambda: any(direction == "in" and any(c.kind == "SACK" for c in chunks_)
+                               for direction, _, chunks_ in tap.seen()[mark:]), WAIT)
+    before = [tag for direction, tag, _ in tap.seen()[:mark] if direction == "in"]
+    own = before[-1] if before else None  # the tag the client's packets to the server carry
+    run.check("chunks the client sent after the packet with the wrong tag, other than SACKs with its usual tag",
+              [chunk.kind for direction, tag, chunks_ in tap.seen()[mark:] if direction == "in"
+               for chunk in chunks_ if chunk.kind != "SACK" or tag != own],
+              equals=[])
 
 
 @behaviour("SCTP-028", seats=("server",))

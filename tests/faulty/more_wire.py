@@ -1,15 +1,29 @@
-"""Faulty targets for more options seen on the wire (TCP-WIRE-013..015: Nagle, cork, the user
-timeout behind a closed window): PROOFS maps each check to its fault."""
+"""Faulty targets for more options seen on the wire (TCP-WIRE-013..016: Nagle, cork, the user
+timeout behind a closed window and on a cut path): PROOFS maps each check to its fault."""
 
 from __future__ import annotations
 
 import socket
+import sys
+from dataclasses import dataclass
 
 from reference_impl.engine import ReferenceAdapter
 from reference_impl.errors import OpError
 from reference_impl.protocol import encode_bytes
 
+from .common import PROGRAMS
 from .options15 import option_ignored
+
+UserTimeoutIgnored = option_ignored("user_timeout")  # by name: the program below can serve it
+
+
+@dataclass(frozen=True)
+class WireFault:
+    """A fault of this module as a program target, for behaviours that run the target's netns twin."""
+    name: str
+
+    def target_spec(self) -> str:
+        return f"bad-{self.name}=cmd:{sys.executable} {PROGRAMS / 'more_wire_adapter.py'} {self.name}"
 
 
 class NodelayOnEveryStream(ReferenceAdapter):
@@ -62,5 +76,9 @@ PROOFS: dict[str, dict] = {
         "what a receive answers while the connection waits behind the closed window (user_timeout # ms, "
         "the receive's own deadline # s)": TimedOutReadsAsEnd,
         "the window the peer advertised last (it never reads)": FullAtOnce,
-        "what a send answers afterwards (timeout #)": option_ignored("user_timeout")},
+        "what a send answers afterwards (timeout #)": UserTimeoutIgnored},
+    "TCP-WIRE-016": {
+        "what a receive answers once the sent data stays unacknowledged (user_timeout # ms, the receive's own "
+        "deadline # s)": WireFault("TimedOutReadsAsEnd"),
+        "what a send answers afterwards (timeout #)": WireFault("UserTimeoutIgnored")},
 }

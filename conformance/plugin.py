@@ -11,6 +11,7 @@ the pair, and reports through three channels that stay apart:
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import resource
 import sys
@@ -253,15 +254,48 @@ def _describe_in_allure(spec: ScenarioSpec, case: Case) -> None:
 
 def _attach(verdict: Verdict, case: Case) -> None:
     import allure
+
     from fixtures.trace import side_by_side
     text = verdict.report or side_by_side(verdict.target_trace, verdict.reference_trace,
                                           f"target ({case.target})", "reference")
     if verdict.difference:
         allure.attach(verdict.difference, name="first difference", attachment_type=allure.attachment_type.TEXT)
     allure.attach(text, name="traces (target | reference)", attachment_type=allure.attachment_type.TEXT)
-    allure.attach(json.dumps({"target": verdict.target_trace.to_json(),
-                              "reference": verdict.reference_trace.to_json()}, indent=1),
+    allure.attach(f'{{"target": {_trace_json(verdict.target_trace)},\n "reference": '
+                  f'{_reference_trace_json(verdict.reference_trace)}}}',
                   name="traces.json", attachment_type=allure.attachment_type.JSON)
+
+
+def _trace_json(trace) -> str:
+    """A trace's entries as indented JSON (msgspec where installed: a trace per case, twice)."""
+    from fixtures import codec
+    entries = trace.to_json()
+    if codec.msgspec is not None:
+        try:
+            return codec.msgspec.json.format(codec.msgspec.json.encode(entries), indent=1).decode()
+        except (TypeError, ValueError, OverflowError):
+            pass  # a value msgspec does not write: json says what it makes of it
+    return json.dumps(entries, indent=1, default=_json_default)
+
+
+def _json_default(value):
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return dataclasses.asdict(value)
+    raise TypeError(f"{type(value).__name__} is not JSON")
+
+
+# The reference's trace of a case is one object shared by every target's verdict (runner's
+# _EXPECTED): its JSON is made once. Keyed by identity, the trace held so the id stays its own.
+_REFERENCE_JSON: dict[int, tuple[object, str]] = {}
+
+
+def _reference_trace_json(trace) -> str:
+    cached = _REFERENCE_JSON.get(id(trace))
+    if cached is None or cached[0] is not trace:
+        if len(_REFERENCE_JSON) >= 4096:
+            _REFERENCE_JSON.clear()
+        cached = _REFERENCE_JSON[id(trace)] = (trace, _trace_json(trace))
+    return cached[1]
 
 
 def _record(item: pytest.Item, spec: ScenarioSpec, case: Case, grade_name: str, headline: str,

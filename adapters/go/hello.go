@@ -46,7 +46,8 @@ func helloResult() map[string]any {
 		"opt.error",
 		// 1.7: multicast through golang.org/x/net/ipv4 and ipv6 (multicast.go); no
 		// opt.nonblock, opt.recverr or udp.errqueue: see the README.
-		"multicast", "opt.multicast_loop", "opt.multicast_ttl", "opt.multicast_if"}
+		"multicast", "opt.multicast_loop", "opt.multicast_ttl", "opt.multicast_if",
+		"opt.quickack"} // 1.7, through RawConn.Control like the 1.5 options (options15.go)
 	ipv6 := false
 	if l, err := net.Listen("tcp6", "[::1]:0"); err == nil {
 		l.Close()

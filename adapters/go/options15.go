@@ -16,6 +16,7 @@ import (
 var timeoutOptions = map[string]int{"rcvtimeo": unix.SO_RCVTIMEO, "sndtimeo": unix.SO_SNDTIMEO}
 var bool15Options = map[string][2]int{
 	"cork":       {unix.IPPROTO_TCP, unix.TCP_CORK},
+	"quickack":   {unix.IPPROTO_TCP, unix.TCP_QUICKACK}, // 1.7; net has no method either
 	"oobinline":  {unix.SOL_SOCKET, unix.SO_OOBINLINE},
 	"acceptconn": {unix.SOL_SOCKET, unix.SO_ACCEPTCONN}, // read-only: setsockopt answers ENOPROTOOPT
 }

@@ -100,6 +100,7 @@ pub(crate) fn host_features() -> Vec<String> {
         "multicast_loop",
         "multicast_ttl",
         "multicast_if",
+        "quickack", // 1.7, socket2 (options15.rs)
     ] {
         features.push(Box::leak(format!("opt.{option}").into_boxed_str()));
     }

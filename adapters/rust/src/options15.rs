@@ -11,7 +11,7 @@ use socket2::{TcpKeepalive, Type};
 use std::io;
 use std::time::Duration;
 
-pub(crate) const NAMES: [&str; 12] = [
+pub(crate) const NAMES: [&str; 13] = [
     "rcvtimeo",
     "sndtimeo",
     "keepidle",
@@ -24,6 +24,7 @@ pub(crate) const NAMES: [&str; 12] = [
     "type",
     "acceptconn",
     "error",
+    "quickack", // 1.7: TCP_QUICKACK, socket2's (std has none)
 ];
 
 fn seconds(name: &str, value: &Value) -> R<Option<Duration>> {
@@ -106,6 +107,7 @@ pub(crate) fn set(entry: &Entry, name: &str, value: &Value) -> R<()> {
             })
         }
         "cork" => sref.set_tcp_cork(as_bool(name, value)?),
+        "quickack" => sref.set_tcp_quickack(as_bool(name, value)?),
         "tos" => {
             let tos = as_u32(name, value)?;
             match entry.family {
@@ -158,6 +160,7 @@ pub(crate) fn get(entry: &Entry, name: &str) -> R<Value> {
             .map_err(wrap)?
             .map_or(0, |d| d.as_millis() as u64)),
         "cork" => json!(sref.tcp_cork().map_err(wrap)?),
+        "quickack" => json!(sref.tcp_quickack().map_err(wrap)?),
         "tos" => json!(match entry.family {
             Family::V6 => sref.tclass_v6(),
             _ => sref.tos_v4(),

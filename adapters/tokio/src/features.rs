@@ -62,6 +62,7 @@ pub(crate) fn features() -> Vec<String> {
         "opt.multicast_loop",
         "opt.multicast_ttl",
         "opt.multicast_if",
+        "opt.quickack", // socket2's set_tcp_quickack / tcp_quickack
     ];
     if ipv6 {
         features.extend(["ipv6", "ipv4-mapped", "opt.v6only"]);

@@ -156,6 +156,8 @@ pub(crate) fn set_on(
             })
         }
         "cork" => sref.set_tcp_cork(bool_value(name, value)?),
+        // 1.7: TCP_QUICKACK, socket2's (tokio has none)
+        "quickack" => sref.set_tcp_quickack(bool_value(name, value)?),
         "tos" => {
             let tos = c_int_value(name, value)?;
             match (family, kind) {
@@ -262,6 +264,7 @@ fn get_option(family: Family, kind: &Kind, name: &str) -> R<Value> {
             .map_err(wrap)?
             .map_or(0, |d| d.as_millis() as u64)),
         "cork" => json!(sref.tcp_cork().map_err(wrap)?),
+        "quickack" => json!(sref.tcp_quickack().map_err(wrap)?),
         "tos" => json!(match (family, kind) {
             (Family::V6, _) => sref.tclass_v6(),
             (_, Kind::TcpSocket(s)) => s.tos_v4(),

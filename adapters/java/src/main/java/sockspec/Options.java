@@ -43,6 +43,7 @@ final class Options {
         OPTIONS.put("multicast_loop", StandardSocketOptions.IP_MULTICAST_LOOP);
         OPTIONS.put("multicast_ttl", StandardSocketOptions.IP_MULTICAST_TTL);
         OPTIONS.put("multicast_if", StandardSocketOptions.IP_MULTICAST_IF); // a NetworkInterface
+        OPTIONS.put("quickack", jdk.net.ExtendedSocketOptions.TCP_QUICKACK); // 1.7, Linux (JDK 10+)
         // rcvtimeo, sndtimeo, user_timeout, cork, oobinline, type, acceptconn, error: no
         // counterpart in StandardSocketOptions or jdk.net (README.md)
         // "v6only" and "ttl" have no StandardSocketOptions (nor jdk.net) counterpart: UNSUPPORTED

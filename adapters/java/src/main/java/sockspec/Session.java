@@ -39,7 +39,7 @@ final class Session {
         // jdk.net.ExtendedSocketOptions TCP_KEEPIDLE/KEEPINTERVAL/KEEPCOUNT (JDK 11+, Linux and
         // macOS) and StandardSocketOptions.IP_TOS: listed where this JDK's SocketChannel takes them
         try (SocketChannel probe = SocketChannel.open(StandardProtocolFamily.INET)) {
-            for (String name : new String[] {"keepidle", "keepintvl", "keepcnt", "tos"}) {
+            for (String name : new String[] {"keepidle", "keepintvl", "keepcnt", "tos", "quickack"}) {
                 if (probe.supportedOptions().contains(Options.OPTIONS.get(name))) f.add("opt." + name);
             }
         } catch (IOException | RuntimeException e) {

@@ -61,10 +61,12 @@ final class Options {
             m.put("keepcnt", EpollChannelOption.TCP_KEEPCNT);
             m.put("user_timeout", EpollChannelOption.TCP_USER_TIMEOUT);
             m.put("cork", EpollChannelOption.TCP_CORK);
+            m.put("quickack", EpollChannelOption.TCP_QUICKACK); // 1.7
         } else {
             m.put("keepidle", NioChannelOption.of(jdk.net.ExtendedSocketOptions.TCP_KEEPIDLE));
             m.put("keepintvl", NioChannelOption.of(jdk.net.ExtendedSocketOptions.TCP_KEEPINTERVAL));
             m.put("keepcnt", NioChannelOption.of(jdk.net.ExtendedSocketOptions.TCP_KEEPCOUNT));
+            m.put("quickack", NioChannelOption.of(jdk.net.ExtendedSocketOptions.TCP_QUICKACK)); // 1.7
         }
         return m;
     }

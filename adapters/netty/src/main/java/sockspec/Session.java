@@ -116,7 +116,7 @@ final class Session {
         }
         // 1.5 options: the TCP ones on connections (EpollChannelOption on epoll,
         // NioChannelOption.of(ExtendedSocketOptions) on NIO), IP_TOS on connections
-        for (String name : new String[] {"keepidle", "keepintvl", "keepcnt", "user_timeout", "cork", "tos"})
+        for (String name : new String[] {"keepidle", "keepintvl", "keepcnt", "user_timeout", "cork", "tos", "quickack"})
             if (knows(name, "socket")) f.add("opt." + name);
         features = f;
         return f;

@@ -40,10 +40,12 @@ def available() -> bool:
 
 
 def _wait(sock: socket.socket, events: int, deadline: float) -> None:
+    """Wait for ``events`` until ``deadline``; one already passed is ``timeout: 0``: EAGAIN (§4)."""
+    remaining = deadline - time.monotonic()
     poller = select.poll()
     poller.register(sock, events)
-    if not poller.poll(max(0.0, deadline - time.monotonic()) * 1000):
-        raise OSError(errno.ETIMEDOUT, "timed out")
+    if not poller.poll(max(0.0, remaining) * 1000):
+        raise OSError(errno.EAGAIN if remaining <= 0 else errno.ETIMEDOUT, "would block" if remaining <= 0 else "timed out")
 
 
 class KernelSctpSocket:

@@ -250,11 +250,15 @@ class SctpSocket:
             time.sleep(_POLL_STEP)
 
     def _retry(self, call, mask: int, deadline: float, context: str):
-        """Run ``call`` (which returns None on EWOULDBLOCK) until it gives a result or time runs out."""
+        """Run ``call`` (which returns None on EWOULDBLOCK) until it gives a result or time runs out
+        (a deadline already passed on entry is ``timeout: 0``: EAGAIN, protocol §4)."""
+        at_once = time.monotonic() >= deadline
         while True:
             result = call()
             if result is not None:
                 return result
+            if at_once:
+                raise OSError(errno.EAGAIN, f"{context}: would block")
             if not self.wait(mask, deadline):
                 raise OSError(errno.ETIMEDOUT, f"{context}: timed out")
 

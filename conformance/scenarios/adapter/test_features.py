@@ -15,6 +15,7 @@ from reference_impl import icmp
 from reference_impl.protocol import PROTOCOL_VERSION, encode_bytes
 
 from .test_protocol import ADAPTER_CASES
+from .sctp_walks import SCTP_WALKS
 from .unix_walks import UNIX_WALKS
 
 PROTOCOL_SLIPS = ("UNSUPPORTED", "BADREQUEST")
@@ -300,6 +301,7 @@ WALKS = {
     **{feature: walk_flag(feature) for feature in ("flag.peek", "flag.waitall", "flag.dontwait", "flag.trunc",
                                                    "flag.oob", "blocking")},
     **UNIX_WALKS,  # 1.4
+    **SCTP_WALKS,  # 1.6, 1.8
 }
 
 

@@ -14,8 +14,8 @@ from conformance.scenario import behaviour
 from reference_impl import icmp
 from reference_impl.protocol import PROTOCOL_VERSION, encode_bytes
 
-from .test_protocol import ADAPTER_CASES
 from .sctp_walks import SCTP_WALKS
+from .test_protocol import ADAPTER_CASES
 from .unix_walks import UNIX_WALKS
 
 PROTOCOL_SLIPS = ("UNSUPPORTED", "BADREQUEST")

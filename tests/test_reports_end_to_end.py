@@ -2,8 +2,11 @@
 Allure HTML opened from file:// in headless Chromium, the rendered DOM checked against
 summary.json, a screenshot of each kept beside the report."""
 
+import fcntl
 import json
 import shutil
+import tempfile
+from pathlib import Path
 
 import pytest
 
@@ -29,17 +32,42 @@ def two_target_report(pytester):
     return out
 
 
+# One Chromium at a time across xdist workers: two chromedrivers started at once on a small
+# machine have failed to come up (CI: "chromedriver unexpectedly exited. Status code was: 1").
+BROWSER_LOCK = Path(tempfile.gettempdir()) / "sockspec-browser-tests.lock"
+DRIVER_STARTS = 3
+
+
 @pytest.fixture
-def browser():
+def browser(tmp_path):
     options = webdriver.ChromeOptions()
     options.binary_location = CHROMIUM
     for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                 "--allow-file-access-from-files", "--window-size=1400,1000"):
+                 "--allow-file-access-from-files", "--window-size=1400,1000",
+                 f"--user-data-dir={tmp_path / 'chromium-profile'}"):  # a profile of its own
         options.add_argument(flag)
-    driver = webdriver.Chrome(service=webdriver.ChromeService(executable_path=CHROMEDRIVER), options=options)
-    driver.set_page_load_timeout(60)
-    yield driver
-    driver.quit()
+    with open(BROWSER_LOCK, "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # waits for another worker's browser test to end
+        driver = _start_driver(options, tmp_path)
+        try:
+            driver.set_page_load_timeout(60)
+            yield driver
+        finally:
+            driver.quit()
+
+
+def _start_driver(options, directory: Path):
+    """chromedriver and its browser, started again if chromedriver exits at once; the last
+    attempt's log is the error when none comes up."""
+    from selenium.common.exceptions import WebDriverException
+    for attempt in range(1, DRIVER_STARTS + 1):
+        log = directory / f"chromedriver-{attempt}.log"
+        service = webdriver.ChromeService(executable_path=CHROMEDRIVER, log_output=str(log))
+        try:
+            return webdriver.Chrome(service=service, options=options)
+        except WebDriverException as exc:
+            failure = f"{exc.msg}; chromedriver's log: {log.read_text(errors='replace')[-2000:] if log.exists() else '(none)'}"
+    raise RuntimeError(f"chromedriver did not start in {DRIVER_STARTS} attempts: {failure}")
 
 
 def test_compliance_report_renders_the_matrix_of_both_targets(two_target_report, browser):

@@ -23,7 +23,7 @@ class WireFault:
     name: str
 
     def target_spec(self) -> str:
-        return f"bad-{self.name}=cmd:{sys.executable} {PROGRAMS / 'more_wire_adapter.py'} {self.name}"
+        return f"bad-{self.name}=cmd:{sys.executable} {PROGRAMS / 'fault_adapter.py'} more_wire {self.name}"
 
 
 class NodelayOnEveryStream(ReferenceAdapter):

@@ -1,5 +1,5 @@
 """Multicast and broadcast faults (UDP-MCAST): the reference with one slip each, run as a
-program (tests/faulty/programs/multicast_adapter.py) so that it can be a netns twin."""
+program (tests/faulty/programs/fault_adapter.py) so that it can be a netns twin."""
 
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ class McastFault:
     name: str
 
     def target_spec(self) -> str:
-        return f"bad-{self.name}=cmd:{sys.executable} {PROGRAMS / 'multicast_adapter.py'} {self.name}"
+        return f"bad-{self.name}=cmd:{sys.executable} {PROGRAMS / 'fault_adapter.py'} multicast {self.name}"
 
 
 def _is_group(host) -> bool:

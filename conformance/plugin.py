@@ -15,6 +15,8 @@ import dataclasses
 import json
 import resource
 import sys
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import pytest
 
@@ -32,6 +34,7 @@ from .grading import Verdict
 from .repeat import Flaky, check_repeatedly, skip_grade
 from .runner import Case, check_case, close_reference_twins, target_kind
 from .scenario import ScenarioSpec
+from .schedule import UnitScheduling, order_by_unit
 
 TARGETS = pytest.StashKey[dict]()
 SEVERITY = {"MUST": "critical", "SHOULD": "normal", "MAY": "minor"}
@@ -82,10 +85,23 @@ def pytest_configure(config: pytest.Config) -> None:
 
 def _build_shipped_adapters(specs) -> None:
     """Build shipped adapters up front, saying so: a first Maven or Cargo build takes minutes.
-    A build that fails is one line here; each of the target's tests then reports it."""
+    A build that fails is one line here; each of the target's tests then reports it.
+
+    Builds run in parallel, one lane per toolchain (the first tool a manifest names): builds
+    of different ecosystems overlap their downloads and compiles, while two builds sharing a
+    local repository (Maven's ~/.m2, Cargo's registry) never race over it."""
+    lanes: dict[str, list] = {}
     for spec in specs:
-        if spec.kind != "builtin" or manifest(spec.value).in_process:
-            continue
+        if spec.kind == "builtin" and not manifest(spec.value).in_process:
+            recipe = manifest(spec.value)
+            lanes.setdefault(recipe.tools[0] if recipe.tools else spec.value, []).append(spec)
+    if lanes:
+        with ThreadPoolExecutor(max_workers=len(lanes), thread_name_prefix="sockspec-build") as pool:
+            list(pool.map(_build_lane, lanes.values()))
+
+
+def _build_lane(specs) -> None:
+    for spec in specs:
         try:
             adapter_command(spec.value, announce=_say)
         except (AdapterFault, TargetUnavailable) as exc:
@@ -167,11 +183,38 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         if not selected_id or not isinstance(item.callspec.params.get("run"), Case):
             deselected.append(item)  # not asked for, or no target of a kind this scenario can check
             continue
-        _add_allure_labels(item, spec, item.callspec.params["run"])
         selected.append(item)
     if deselected:
         config.hook.pytest_deselected(items=deselected)
         items[:] = selected
+    order_by_unit(items)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log):
+    """With ``-n`` and xdist's default distribution, cases go out by unit, longest first
+    (conformance/schedule.py); another ``--dist`` the user asks for is kept."""
+    if config.getoption("dist") != "load" or not _runs_the_catalogue(config):
+        return None
+    config.option.loadscopereorder = False  # the units come ordered from collection
+    return UnitScheduling(config, log)
+
+
+def _runs_the_catalogue(config: pytest.Config) -> bool:
+    """Every path the run was given lies in the conformance package (the behaviour tests): the
+    project's own tests keep xdist's scheduling."""
+    package = Path(__file__).resolve().parent
+    paths = [Path(config.invocation_params.dir, arg.split("::", 1)[0]).resolve() for arg in config.args]
+    return bool(paths) and all(path == package or package in path.parents for path in paths)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    # Labels go on the cases this process runs, not on every collected one: each xdist worker
+    # collects the whole matrix, and marking it all cost a third of collection.
+    spec: ScenarioSpec | None = getattr(getattr(item, "function", None), "sockspec", None)
+    if spec is not None:
+        _add_allure_labels(item, spec, item.callspec.params["run"])
 
 
 def _add_allure_labels(item: pytest.Item, spec: ScenarioSpec, case: Case) -> None:

@@ -57,12 +57,14 @@ def check_case(scenario, spec: ScenarioSpec, case: Case, target: Target | Progra
         return _grade_ping(scenario, spec, case, target, seats)
     if spec.isolation:
         return _grade_twin(scenario, spec, case, target, seats, needs)
+    target_needs = {need for need in needs if not need.startswith("host.")}
+    if not isinstance(target, ProgramTarget):
+        _check_features(case, target, target_needs)  # a case the target cannot take costs no reference run
     expected = _expected(scenario, spec, case, seats)
     if isinstance(target, ProgramTarget):
         actual = _run_program(scenario, spec, case, target, seats)
     else:
-        actual = _run_adapter(scenario, spec, case, target, seats,
-                              {need for need in needs if not need.startswith("host.")})
+        actual = _run_adapter(scenario, spec, case, target, seats, target_needs)
     return _verdict(actual, expected, case, spec)
 
 

@@ -1,0 +1,78 @@
+"""How cases are handed to xdist workers: by reference run, longest first.
+
+A case's expected trace is the reference's run of the same behaviour, family and seat, made
+once per process and shared by every target (conformance.runner._expected). So the cases
+that share it go to one worker as one unit: the reference runs once per unit instead of once
+per worker that meets the behaviour (a keep-alive case waits 4 s, for the reference as for
+each target). Units are handed out one at a time, as workers free up, longest first (the
+longest-processing-time rule): most of a long case is waiting (a keep-alive window, a
+retransmission timer, a quiet window that must pass in full), which workers overlap, and
+only short units are left for the end, so no worker runs a long queue while the rest idle.
+
+Expected seconds per case come from a measured matrix run (``conformance/case_seconds.json``,
+written by ``benchmarks/case_seconds.py``); a behaviour it does not list counts as short.
+Neither the grouping nor the order changes a verdict: every case stands alone.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from pathlib import Path
+
+from xdist.scheduler import LoadScopeScheduling
+
+from .scenario import FAMILY_NEEDS
+
+CASE_SECONDS = Path(__file__).resolve().parent / "case_seconds.json"
+SHORT_CASE = 0.02  # seconds: a case the measurement does not list
+# Longest first, so that "x-ipv4-mapped" is not read as family "ipv4" of target "x-…-mapped".
+_FAMILIES = sorted(FAMILY_NEEDS, key=len, reverse=True)
+
+
+@functools.lru_cache(maxsize=1)
+def case_seconds() -> dict[str, float]:
+    """Mean seconds of one case, by behaviour ID, as last measured; empty if not at hand."""
+    try:
+        return dict(json.loads(CASE_SECONDS.read_text(encoding="utf-8"))["seconds"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return {}
+
+
+def unit_of(nodeid: str) -> str:
+    """The unit a case belongs to: its test function, family and seat, i.e. its node ID
+    without the target (``…::test_x[c-ipv4-client]`` → ``…::test_x[ipv4-client]``). A node
+    ID that is not a case (no target-family-seat parameters) is a unit of its own."""
+    function, bracket, params = nodeid.partition("[")
+    if not bracket or not params.endswith("]"):
+        return nodeid
+    rest, dash, seat = params[:-1].rpartition("-")
+    for family in _FAMILIES:
+        if dash and rest.endswith("-" + family):
+            return f"{function}[{family}-{seat}]"
+    return nodeid
+
+
+def order_by_unit(items: list) -> None:
+    """Sort ``items`` in place so each unit's cases are together, units longest first (by
+    their cases' expected seconds summed); equal units keep their collection order."""
+    seconds = case_seconds()
+    totals: dict[str, float] = {}
+    first: dict[str, int] = {}
+    for index, item in enumerate(items):
+        unit = unit_of(item.nodeid)
+        spec = getattr(getattr(item, "function", None), "sockspec", None)
+        cost = seconds.get(spec.behaviour.id, SHORT_CASE) if spec is not None else 0.0
+        totals[unit] = totals.get(unit, 0.0) + cost
+        first.setdefault(unit, index)
+    position = {id(item): index for index, item in enumerate(items)}
+    items.sort(key=lambda item: (-totals[unit_of(item.nodeid)], first[unit_of(item.nodeid)],
+                                 position[id(item)]))
+
+
+class UnitScheduling(LoadScopeScheduling):
+    """xdist's load-scope scheduling with sockspec's units, in the order collection gave them
+    (already longest first): one unit per worker at a time, plus one queued."""
+
+    def _split_scope(self, nodeid: str) -> str:
+        return unit_of(nodeid)

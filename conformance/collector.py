@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-import json
+import functools
 from collections import Counter
 
 import pytest
+
+from fixtures import codec
 
 GRADE_PROPERTY = "sockspec"
 
@@ -13,8 +15,15 @@ GRADE_PROPERTY = "sockspec"
 def grade_of(report: pytest.TestReport) -> dict | None:
     for name, value in getattr(report, "user_properties", ()):
         if name == GRADE_PROPERTY:
-            return json.loads(value)
+            return _decoded(value)
     return None
+
+
+@functools.lru_cache(maxsize=64)
+def _decoded(value: str) -> dict:
+    """A graded case, decoded once: hooks ask for a report's grade several times, and on the
+    xdist controller it holds the case's traces. (Callers only read it.)"""
+    return codec.loads(value)
 
 
 def family_of(spec) -> str | None:

@@ -74,5 +74,20 @@ class UnitScheduling(LoadScopeScheduling):
     """xdist's load-scope scheduling with sockspec's units, in the order collection gave them
     (already longest first): one unit per worker at a time, plus one queued."""
 
+    def __init__(self, config, log=None) -> None:
+        super().__init__(config, log)
+        self._indexes: dict = {}  # per worker: node ID -> its place in that worker's collection
+
     def _split_scope(self, nodeid: str) -> str:
         return unit_of(nodeid)
+
+    def _assign_work_unit(self, node) -> None:
+        """As xdist's, with each worker's collection indexed once: xdist looks every case up
+        with list.index, a scan of the whole collection per case (7.8 s of the controller's
+        time in a 14,145-case matrix)."""
+        scope, work_unit = self.workqueue.popitem(last=False)
+        self.assigned_work.setdefault(node, {})[scope] = work_unit
+        index = self._indexes.get(node)
+        if index is None:
+            index = self._indexes[node] = {nodeid: i for i, nodeid in enumerate(self.registered_collections[node])}
+        node.send_runtest_some([index[nodeid] for nodeid, completed in work_unit.items() if not completed])

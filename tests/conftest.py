@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
 from conformance.plugin import Case, check_case
@@ -29,6 +31,13 @@ def own_port_slot(monkeypatch):
     nested run's workers are numbered from gw0 again."""
     from fixtures.ports import worker_index
     monkeypatch.setenv("SOCKSPEC_PORT_SLOT", str(1 + worker_index()))
+
+
+@pytest.fixture(autouse=True)
+def test_run_tag(monkeypatch, request):
+    """A tag every process this test starts inherits, so a check for leftover processes finds
+    this test's own (tests/test_harness_end_to_end.leftover_processes), not another worker's."""
+    monkeypatch.setenv("SOCKSPEC_TEST_RUN", f"{os.getpid()}-{abs(hash(request.node.nodeid))}")
 
 
 @pytest.fixture(autouse=True)

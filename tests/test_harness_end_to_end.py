@@ -29,14 +29,19 @@ def run_suite(pytester, *args):
 
 
 def leftover_processes(marker: str) -> list[str]:
+    """Processes whose command line holds ``marker`` and that this test's runs started: they
+    carry its SOCKSPEC_TEST_RUN (tests/conftest.py), so another test's live server, on another
+    xdist worker, is not taken for a leftover of this one."""
+    tag = f"SOCKSPEC_TEST_RUN={os.environ.get('SOCKSPEC_TEST_RUN', '')}".encode()
     found = []
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
             try:
                 cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+                ours = tag in (entry / "environ").read_bytes().split(b"\0")
             except OSError:
                 continue
-            if marker in cmdline:
+            if marker in cmdline and ours:
                 found.append(f"{entry.name}: {cmdline}")
     return found
 

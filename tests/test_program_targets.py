@@ -183,7 +183,8 @@ def test_socat_unix_from_the_readme(pytester):
     result = run_suite(pytester, *[arg for spec in SOCAT_UNIX for arg in ("--target", spec)])
     failed = {line.split("[")[1].split("]")[0] for line in result.stdout.lines if line.startswith("FAILED ")}
     assert failed == {"socat-unixgram-unix-server"}, result.stdout.str()[-3000:]
-    result.stdout.fnmatch_lines(["*UDP-DGRAM-024*", "*UDP-DGRAM-025*"], consecutive=False)
+    for behaviour in ("UDP-DGRAM-024", "UDP-DGRAM-025"):  # in the order the run handed them out
+        result.stdout.fnmatch_lines([f"*{behaviour}*"])
     assert result.parseoutcomes().get("failed") == 2
 
 

@@ -16,7 +16,7 @@ from conformance.scenarios.wire.steps import (
     target_end,
 )
 
-QUIET = 3.0  # three keep-alive idle times of 1 s: a probe that was due would have left
+QUIET = 2.0  # two keep-alive idle times of 1 s: a probe that was due leaves at the end of the first
 
 
 @behaviour("TCP-WIRE-001", seats=("client", "server"))

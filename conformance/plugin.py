@@ -92,8 +92,8 @@ def _build_shipped_adapters(specs) -> None:
     local repository (Maven's ~/.m2, Cargo's registry) never race over it."""
     lanes: dict[str, list] = {}
     for spec in specs:
-        if spec.kind == "builtin" and not manifest(spec.value).in_process:
-            recipe = manifest(spec.value)
+        recipe = manifest(spec.value) if spec.kind == "builtin" else None
+        if recipe is not None and not recipe.in_process:
             lanes.setdefault(recipe.tools[0] if recipe.tools else spec.value, []).append(spec)
     if lanes:
         with ThreadPoolExecutor(max_workers=len(lanes), thread_name_prefix="sockspec-build") as pool:

@@ -57,14 +57,13 @@ def check_case(scenario, spec: ScenarioSpec, case: Case, target: Target | Progra
         return _grade_ping(scenario, spec, case, target, seats)
     if spec.isolation:
         return _grade_twin(scenario, spec, case, target, seats, needs)
-    target_needs = {need for need in needs if not need.startswith("host.")}
-    if not isinstance(target, ProgramTarget):
-        _check_features(case, target, target_needs)  # a case the target cannot take costs no reference run
+    if not isinstance(target, ProgramTarget):  # a case the target cannot take costs no reference run
+        _check_features(case, target, {need for need in needs if not need.startswith("host.")})
     expected = _expected(scenario, spec, case, seats)
     if isinstance(target, ProgramTarget):
         actual = _run_program(scenario, spec, case, target, seats)
     else:
-        actual = _run_adapter(scenario, spec, case, target, seats, target_needs)
+        actual = _run_adapter(scenario, spec, case, target, seats, set())  # features checked above
     return _verdict(actual, expected, case, spec)
 
 

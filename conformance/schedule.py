@@ -57,17 +57,15 @@ def order_by_unit(items: list) -> None:
     """Sort ``items`` in place so each unit's cases are together, units longest first (by
     their cases' expected seconds summed); equal units keep their collection order."""
     seconds = case_seconds()
+    units = [unit_of(item.nodeid) for item in items]
     totals: dict[str, float] = {}
     first: dict[str, int] = {}
-    for index, item in enumerate(items):
-        unit = unit_of(item.nodeid)
+    for index, (item, unit) in enumerate(zip(items, units)):
         spec = getattr(getattr(item, "function", None), "sockspec", None)
-        cost = seconds.get(spec.behaviour.id, SHORT_CASE) if spec is not None else 0.0
-        totals[unit] = totals.get(unit, 0.0) + cost
+        totals[unit] = totals.get(unit, 0.0) + (seconds.get(spec.behaviour.id, SHORT_CASE) if spec else 0.0)
         first.setdefault(unit, index)
-    position = {id(item): index for index, item in enumerate(items)}
-    items.sort(key=lambda item: (-totals[unit_of(item.nodeid)], first[unit_of(item.nodeid)],
-                                 position[id(item)]))
+    order = sorted(range(len(items)), key=lambda i: (-totals[units[i]], first[units[i]], i))
+    items[:] = [items[i] for i in order]
 
 
 class UnitScheduling(LoadScopeScheduling):

@@ -144,6 +144,14 @@ def test_faulty_echo_program_fails_with_evidence(pytester):
     result.stdout.fnmatch_lines(["*TCP-SESSION-001*", "*first difference*"])
 
 
+def test_a_slow_but_correct_echo_program_passes(pytester):
+    """Slowness alone is not a divergence: 64 clients' echoes, 50 ms each, take 3.2 s, longer
+    than one operation's timeout (3 s); each echo that comes whole gives the next its own."""
+    slow = f"slow=tcp-echo[ipv4]:{PY} {ROOT / 'tests/faulty/programs/bad_echo.py'} slow --host {{host}} --port {{port}}"
+    result = run_suite(pytester, "--behaviour", "TCP-SESSION-002", "--target", slow)
+    assert result.parseoutcomes().get("passed") == 1, result.stdout.str()[-3000:]
+
+
 # -- Unix-domain echo programs (unix-echo:, unixgram-echo:) --------------------------------------
 
 @pytest.fixture

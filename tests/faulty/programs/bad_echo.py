@@ -20,6 +20,8 @@ TCP modes:
   one-reply      answers one read per connection, then closes it (one request per connection)
   abandons-owed  buffers what it cannot send yet; on end of stream closes at once, dropping it
   keeps-file     echoes correctly, and when stopped leaves its socket file behind (--path only)
+  slow           no bug: echoes correctly, 50 ms after each read, as on a loaded machine
+                 (a control: slowness alone must not fail a session behaviour)
 UDP modes:
   wrong-source   replies from a fresh socket, not from the one the client sent to
   truncates      echoes at most 8 KiB of each datagram
@@ -111,6 +113,9 @@ def serve_events(listener: socket.socket, mode: str) -> None:
                     if sock not in greeted and previous:
                         sock.sendall(previous)
                     greeted.add(sock)
+                elif mode == "slow":
+                    time.sleep(0.05)
+                    sock.sendall(data)
                 elif mode == "one-reply":
                     sock.sendall(data)
                     selector.unregister(sock)

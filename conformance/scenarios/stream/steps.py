@@ -85,6 +85,11 @@ def timed_receive_outcome(endpoint: Endpoint, sock: Socket, timeout: float) -> s
     return outcome if waited >= 0.9 * timeout else f"{outcome} after {waited:.3f} s of a {timeout:g} s timeout"
 
 
+# A pumped transfer's piece: one an empty AF_UNIX socket takes whole (Linux's default send
+# buffer, 212992 bytes, holds about 214 KB of a stream), and TCP's does too.
+PIECE = 128 * 1024
+
+
 def pumped_transfer(sender: Endpoint, outgoing: Socket, receiver: Endpoint, incoming: Socket,
                     data: bytes) -> bytes:
     """Move ``data`` across one connection, sending and receiving in turn; what arrived.
@@ -92,29 +97,41 @@ def pumped_transfer(sender: Endpoint, outgoing: Socket, receiver: Endpoint, inco
     One adapter process answers one request at a time, so a large transfer is pumped: send
     what the socket takes, receive what has arrived, repeat. Bytes reported sent that never
     arrive end it (after one operation's timeout) with what did.
+
+    A library whose send writes a whole buffer or waits for its deadline (Go's Write) waits
+    out the timeout whenever a piece is more than the socket takes, as nobody reads while it
+    waits: 4 MiB in 256 KiB pieces over a Unix socket took Go 58 s. So the pieces are small
+    enough for an empty socket, and a piece an empty socket took only in part (a smaller
+    buffer) sets the size of the next ones.
     """
     received = bytearray()
     sent = 0
+    piece = PIECE
     with sender.summarised(f"send {len(data)} bytes (pumped)"), \
             receiver.summarised(f"receive {len(data)} bytes (pumped)"):
         while len(received) < len(data):
             if sent < len(data):
                 backlog = sent > len(received)
+                offered = data[sent:sent + piece]
                 try:
-                    sent += sender.send(outgoing, data[sent:sent + CHUNK], QUIET_WINDOW if backlog else None)
+                    taken = sender.send(outgoing, offered, QUIET_WINDOW if backlog else None)
                 except OpError as exc:
                     if exc.code != "ETIMEDOUT" or not backlog:
                         raise
+                else:
+                    sent += taken
+                    if not backlog and 0 < taken < len(offered):
+                        piece = taken
             if len(received) < sent:
                 try:
-                    piece = receiver.recv(incoming, 4 * CHUNK)
+                    chunk = receiver.recv(incoming, 4 * CHUNK)
                 except OpError as exc:
                     if exc.code not in NOTHING:
                         raise
                     break
-                if not piece:
+                if not chunk:
                     break
-                received += piece
+                received += chunk
     return bytes(received)
 
 

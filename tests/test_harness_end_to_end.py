@@ -138,7 +138,16 @@ def test_reports_are_written(pytester, tmp_path):
     html = (out / "compliance.html").read_text()
     assert "TCP-PASSIVE-003" in html and "class='grade fail'" in html
     assert (allure / "environment.properties").exists() and (allure / "categories.json").exists()
-    assert list(allure.glob("*-result.json"))
+    attached = {}
+    for path in allure.glob("*-result.json"):
+        case = json.loads(path.read_text())
+        target = {p["name"]: p["value"] for p in case["parameters"]}["target"].strip("'")
+        attached[case["name"].split(" ", 1)[0], target, case["status"]] = sorted(
+            a["name"] for a in case.get("attachments", []))
+    # Every case shows its traces; a failure also its first difference and the traces as data.
+    assert attached["TCP-PASSIVE-003", "bad", "failed"] == ["first difference", "traces (target | reference)",
+                                                             "traces.json"]
+    assert attached["TCP-PASSIVE-003", "reference", "passed"] == ["traces (target | reference)"]
 
 
 def test_whole_suite_over_the_subprocess_reference_in_parallel(pytester):

@@ -266,9 +266,10 @@ def pytest_pyfunc_call(pyfuncitem: pytest.Function) -> bool | None:
                                pyfuncitem.config.getoption("sockspec_repeat"))
     if isinstance(verdict, Flaky):
         _report_flaky(pyfuncitem, spec, case, verdict)
+    evidence = _case_evidence(verdict, spec, case, target)
     _record(pyfuncitem, spec, case, verdict.grade, verdict.headline,
-            verdict.report if verdict.grade == "fail" else "", **_case_evidence(verdict, spec, case, target))
-    _attach(verdict, case)
+            verdict.report if verdict.grade == "fail" else "", **evidence)
+    _attach(verdict, evidence.get("trace", ""))
     if verdict.grade == "fail":
         # The evidence is the traces, not this plugin's stack: no Python traceback.
         pytest.fail(f"{spec.behaviour.id} {verdict.headline}\n{verdict.report}", pytrace=False)
@@ -320,12 +321,15 @@ def _describe_in_allure(spec: ScenarioSpec, case: Case) -> None:
     allure.dynamic.parameter("seat", f"target as {case.seat}")
 
 
-def _attach(verdict: Verdict, case: Case) -> None:
+def _attach(verdict: Verdict, traces: str) -> None:
+    """``traces``: both side by side, as kept for the summary of a case that did not fail."""
     import allure
-
-    from fixtures.trace import side_by_side
-    text = verdict.report or side_by_side(verdict.target_trace, verdict.reference_trace,
-                                          f"target ({case.target})", "reference")
+    if verdict.grade == "fail":
+        text = verdict.report  # the traces, the first difference marked
+    elif verdict.grade == "divergent":  # its report is the divergences alone
+        text = f"allowed divergences:\n{verdict.report}\n\n{traces}"
+    else:
+        text = traces
     if verdict.difference:
         allure.attach(verdict.difference, name="first difference", attachment_type=allure.attachment_type.TEXT)
     allure.attach(text, name="traces (target | reference)", attachment_type=allure.attachment_type.TEXT)

@@ -116,12 +116,18 @@ def test_missing_feature_is_not_applicable_never_passed(pytester):
     result.stdout.fnmatch_lines(["*not applicable: target 'v4' lacks feature(s) ipv6*"])
 
 
-def test_allowed_divergence_is_graded_apart(pytester):
-    result = run_suite(pytester, "--behaviour", "TCP-STREAM-010",
+def test_allowed_divergence_is_graded_apart(pytester, tmp_path):
+    result = run_suite(pytester, "--behaviour", "TCP-STREAM-010", "--alluredir", str(tmp_path),
                        "--target", "python:tests.faulty.adapters:PosixUnconnectedSend")
     assert result.ret == pytest.ExitCode.OK
     assert result.parseoutcomes()["divergent"] == 2
     result.stdout.fnmatch_lines(["*allowed divergence*'ENOTCONN'*'EPIPE'*"])
+    # In Allure: the divergences above both traces, and the traces as data.
+    case = json.loads(next(tmp_path.glob("*-result.json")).read_text())
+    attached = {a["name"]: (tmp_path / a["source"]).read_text() for a in case["attachments"]}
+    assert sorted(attached) == ["traces (target | reference)", "traces.json"]
+    text = attached["traces (target | reference)"]
+    assert text.startswith("allowed divergences:\n") and "ENOTCONN" in text and "| reference" in text
 
 
 def test_reports_are_written(pytester, tmp_path):

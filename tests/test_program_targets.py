@@ -189,11 +189,13 @@ def test_socat_unix_from_the_readme(pytester):
     every behaviour; its datagram server never answers an empty datagram and answers only
     some of each client's interleaved datagrams (UDP-DGRAM-024, 025), as over UDP."""
     result = run_suite(pytester, *[arg for spec in SOCAT_UNIX for arg in ("--target", spec)])
-    failed = {line.split("[")[1].split("]")[0] for line in result.stdout.lines if line.startswith("FAILED ")}
-    assert failed == {"socat-unixgram-unix-server"}, result.stdout.str()[-3000:]
-    for behaviour in ("UDP-DGRAM-024", "UDP-DGRAM-025"):  # in the order the run handed them out
-        result.stdout.fnmatch_lines([f"*{behaviour}*"])
-    assert result.parseoutcomes().get("failed") == 2
+    failed = {line.split(" ")[1] for line in result.stdout.lines if line.startswith("FAILED ")}
+    assert {test.split("[")[1] for test in failed} == {"socat-unixgram-unix-server]"}, result.stdout.str()[-3000:]
+    tests = {test.split("::")[1].split("[")[0] for test in failed}
+    always = {"test_many_clients_at_once_each_get_their_own", "test_an_empty_datagram_does_not_end_the_service"}
+    # Under load its fork-per-datagram server now and then misses one of UDP-DGRAM-026's 300
+    # clients too (in one CI run of several at -n 4): socat's, not a fault of this test.
+    assert always <= tests <= always | {"test_clients_one_after_another_are_each_answered"}, tests
 
 
 def test_faulty_unix_echo_program_fails_with_evidence(pytester):

@@ -221,7 +221,7 @@ def echo_round(run: Run, clients: list[Socket], messages: list[bytes], label: st
     that stops costs one timeout, not one per client (the clients after it find the deadline
     passed), and a server that keeps serving is never cut off because a loaded machine made
     500 echoes take longer than one timeout: the rule is about whose bytes come back, not
-    how fast."""
+    how fast. The wait stays bounded: at most one timeout per client."""
     with run.client.summarised(f"{label}: {len(clients)} clients send"):
         outcomes = [send_message(run, client, message) for client, message in zip(clients, messages)]
     deadline = time.monotonic() + Endpoint.default_timeout

@@ -123,14 +123,14 @@ func (ad *adapter) streamRecvFlags(c streamer, size int64, timeout float64, f ma
 	if f["waitall"] {
 		flags |= unix.MSG_WAITALL
 	}
-	once := f["dontwait"] || f["oob"]
+	once := f["dontwait"] || f["oob"] || timeout == 0
 	if f["dontwait"] {
 		flags |= unix.MSG_DONTWAIT
 	}
 	if f["oob"] {
 		flags |= unix.MSG_OOB
 	}
-	if err := c.SetReadDeadline(deadline(timeout)); err != nil {
+	if err := c.SetReadDeadline(onceDeadline(once, timeout)); err != nil {
 		return nil, translate(err, "recv", timeout)
 	}
 	n, _, _, err := recvFlags(rc, buf, flags, once)
@@ -152,10 +152,11 @@ func (ad *adapter) streamSendFlags(c streamer, data []byte, timeout float64, f m
 	if f["oob"] {
 		flags |= unix.MSG_OOB
 	}
-	if err := c.SetWriteDeadline(deadline(timeout)); err != nil {
+	once := f["dontwait"] || timeout == 0
+	if err := c.SetWriteDeadline(onceDeadline(once, timeout)); err != nil {
 		return nil, translate(err, "send", timeout)
 	}
-	n, err := sendFlags(rc, data, nil, flags, f["dontwait"])
+	n, err := sendFlags(rc, data, nil, flags, once)
 	if err != nil {
 		return nil, translate(err, "send", timeout)
 	}
@@ -198,11 +199,12 @@ func (ad *adapter) udpRecvFlags(s *sock, size int64, timeout float64, f map[stri
 	if f["trunc"] {
 		flags |= unix.MSG_TRUNC
 	}
-	if err := s.uc.SetReadDeadline(deadline(timeout)); err != nil {
+	once := f["dontwait"] || timeout == 0
+	if err := s.uc.SetReadDeadline(onceDeadline(once, timeout)); err != nil {
 		return nil, translate(err, "recvfrom", timeout)
 	}
 	buf := make([]byte, size)
-	n, rflags, from, err := recvFlags(rc, buf, flags, f["dontwait"])
+	n, rflags, from, err := recvFlags(rc, buf, flags, once)
 	if err != nil {
 		return nil, translate(err, "recvfrom", timeout)
 	}
@@ -229,6 +231,9 @@ func (ad *adapter) udpSendDontwait(s *sock, data []byte, to *net.UDPAddr, timeou
 	var sa unix.Sockaddr
 	if to != nil {
 		sa = udpToSockaddr(to.IP, to.Port, s.family)
+	}
+	if err := s.uc.SetWriteDeadline(onceDeadline(true, timeout)); err != nil {
+		return nil, translate(err, "sendto", timeout)
 	}
 	n, err := sendFlags(rc, data, sa, unix.MSG_DONTWAIT, true)
 	if err != nil {

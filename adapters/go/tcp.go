@@ -143,7 +143,7 @@ func (ad *adapter) opStreamSend(a args) (result, error) {
 	if len(data) == 0 {
 		return result{"sent": 0}, nil
 	}
-	if any2(f) {
+	if any2(f) || timeout == 0 { // timeout 0: one attempt through RawConn (timeouts.go)
 		return ad.streamSendFlags(c, data, timeout, f)
 	}
 	if err := c.SetWriteDeadline(deadline(timeout)); err != nil {
@@ -177,7 +177,7 @@ func (ad *adapter) opStreamRecv(a args) (result, error) {
 	if err != nil {
 		return nil, err
 	}
-	if any2(f) {
+	if any2(f) || timeout == 0 { // timeout 0: one attempt through RawConn (timeouts.go)
 		return ad.streamRecvFlags(c, size, timeout, f)
 	}
 	if err := c.SetReadDeadline(deadline(timeout)); err != nil {

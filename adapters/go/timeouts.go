@@ -14,6 +14,18 @@ const (
 	zeroWait = 2 * time.Millisecond
 )
 
+// onceDeadline is the deadline of a call made through RawConn that tries its system call
+// once and never waits ("timeout: 0" on a send or receive, MSG_DONTWAIT, MSG_OOB): none at
+// all. internal/poll checks the deadline before it calls, and under load the 2 ms of
+// zeroWait went by while the goroutine waited for a CPU, so the call answered "timeout"
+// without having been tried (a send buffer left unfilled: TCP-WIRE-015 flaky at -n 8).
+func onceDeadline(once bool, timeout float64) time.Time {
+	if once {
+		return time.Time{}
+	}
+	return deadline(timeout)
+}
+
 func deadline(timeout float64) time.Time {
 	if timeout == 0 {
 		return time.Now().Add(zeroWait)

@@ -108,7 +108,7 @@ func (ad *adapter) opUDPSendto(a args) (result, error) {
 	if err != nil {
 		return nil, err
 	}
-	if f["dontwait"] {
+	if f["dontwait"] || timeout == 0 { // timeout 0: one attempt through RawConn (timeouts.go)
 		return ad.udpSendDontwait(s, data, to, timeout)
 	}
 	if err := s.uc.SetWriteDeadline(deadline(timeout)); err != nil {
@@ -149,7 +149,7 @@ func (ad *adapter) opUDPRecvfrom(a args) (result, error) {
 	if err != nil {
 		return nil, err
 	}
-	if any2(f) {
+	if any2(f) || timeout == 0 { // timeout 0: one attempt through RawConn (timeouts.go)
 		return ad.udpRecvFlags(s, size, timeout, f)
 	}
 	if err := s.uc.SetReadDeadline(deadline(timeout)); err != nil {

@@ -10,9 +10,18 @@ def flags_of(segments, flag: str) -> list[str]:
 
 
 def resets(wire, ends: dict) -> list[str]:
-    """Who sent a segment carrying RST, with its flags."""
-    return sorted({f"{name}: {' '.join(sorted(segment.flags))}"
-                   for name, sock in ends.items() for segment in wire.sent_by(sock.local) if "RST" in segment.flags})
+    """Who sent a segment carrying RST, with its flags and the segments of the connection
+    before it (the exchange that ended in a reset, for telling which segment it answered)."""
+    names = {sock.local: name for name, sock in ends.items()}
+    exchange = [(names[segment.source], segment) for segment in wire.segments() if segment.source in names]
+    found = []
+    for index, (name, segment) in enumerate(exchange):
+        if "RST" in segment.flags:
+            before = ", ".join(f"{who} {' '.join(sorted(s.flags))}" + (f" +{s.payload_length}" if s.payload_length else "")
+                               for who, s in exchange[max(0, index - 6):index])
+            found.append(f"{name}: {' '.join(sorted(segment.flags))} "
+                         + (f"(after: {before})" if before else "(the first segment seen)"))
+    return found
 
 
 @behaviour("TCP-TEARDOWN-018", seats=("client", "server"))

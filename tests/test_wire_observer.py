@@ -92,3 +92,34 @@ def test_udp_observer_sees_its_port_only_with_lengths_ttl_and_tos(family, host):
             observer.close()
     assert [(d.payload_length, d.ttl, d.tos) for d in datagrams] == [(3, 9, 0x10), (0, 9, 0x10), (1000, 9, 0x10)]
     assert all(d.destination.port == port and d.source == datagrams[0].source for d in datagrams)
+
+
+def test_sent_on_keeps_to_one_connection_of_a_shared_port():
+    """An accepted socket shares its port with its listener and every other accepted socket:
+    sent_by(address) sees all of them, sent_on(socket) only what went to that socket's peer
+    (a reset of another connection on the port is not this one's)."""
+    from fixtures.endpoint import Addr, Socket
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen()
+        port = listener.getsockname()[1]
+        observer = WireObserver(port)
+        try:
+            first, second = socket.create_connection(("127.0.0.1", port)), socket.create_connection(("127.0.0.1", port))
+            first.settimeout(5)
+            served, _ = listener.accept()  # the accept queue is first come, first served
+            other, _ = listener.accept()
+            other.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\0\0\0\0\0\0\0")
+            other.close()  # a reset from the shared port, to the other client
+            served.sendall(b"mine")
+            first.recv(4)
+            segments_of = Socket(1, Addr(*served.getsockname()), Addr(*served.getpeername()))
+            on = observer.sent_on(segments_of)
+            by = observer.sent_by(segments_of.local)
+        finally:
+            observer.close()
+            for sock in (first, second, served):
+                sock.close()
+    assert any("RST" in s.flags for s in by)
+    assert on and all(s.destination == segments_of.peer for s in on)
+    assert not any("RST" in s.flags for s in on) and [s.payload_length for s in on if s.payload_length] == [4]

@@ -10,10 +10,12 @@ def flags_of(segments, flag: str) -> list[str]:
 
 
 def resets(wire, ends: dict) -> list[str]:
-    """Who sent a segment carrying RST, with its flags and the segments of the connection
-    before it (the exchange that ended in a reset, for telling which segment it answered)."""
-    names = {sock.local: name for name, sock in ends.items()}
-    exchange = [(names[segment.source], segment) for segment in wire.segments() if segment.source in names]
+    """Who of the connection's two ends sent a segment carrying RST, with its flags and the
+    connection's segments before it (the exchange that ended in a reset: which segment it
+    answered). A listener's RST to a stray segment of another connection is not one."""
+    names = {(sock.local, sock.peer): name for name, sock in ends.items()}
+    exchange = [(names[key], segment) for segment in wire.segments()
+                if (key := (segment.source, segment.destination)) in names]
     found = []
     for index, (name, segment) in enumerate(exchange):
         if "RST" in segment.flags:
@@ -34,12 +36,12 @@ def test_orderly_close_sends_fin(run):
     ends = {"client": client, "server": server}
 
     def over() -> bool:  # both FINs seen, or a reset ended it
-        return bool(resets(wire, ends)) or all(flags_of(wire.sent_by(sock.local), "FIN") for sock in ends.values())
+        return bool(resets(wire, ends)) or all(flags_of(wire.sent_on(sock), "FIN") for sock in ends.values())
     run.eventually(over)
     run.check("no segment carried RST", resets(wire, ends), equals=[])
-    run.check("the client sent FIN", flags_of(wire.sent_by(client.local), "FIN"), equals=["ACK", "FIN"],
+    run.check("the client sent FIN", flags_of(wire.sent_on(client), "FIN"), equals=["ACK", "FIN"],
               rule="a FIN (with its ACK) must leave the client")
-    run.check("the server sent FIN", flags_of(wire.sent_by(server.local), "FIN"), equals=["ACK", "FIN"],
+    run.check("the server sent FIN", flags_of(wire.sent_on(server), "FIN"), equals=["ACK", "FIN"],
               rule="a FIN (with its ACK) must leave the server")
 
 
@@ -48,8 +50,8 @@ def test_abortive_close_sends_rst(run):
     listener, client, server = connect_pair(run)
     wire = run.observe_tcp(listener.local.port)
     run.client.abort(client)
-    run.eventually(lambda: bool(flags_of(wire.sent_by(client.local), "RST")))
-    run.check("the client sent RST", flags_of(wire.sent_by(client.local), "RST"), equals=["ACK", "RST"],
+    run.eventually(lambda: bool(flags_of(wire.sent_on(client), "RST")))
+    run.check("the client sent RST", flags_of(wire.sent_on(client), "RST"), equals=["ACK", "RST"],
               rule="a RST must leave the client")
-    run.check("the client sent no FIN", flags_of(wire.sent_by(client.local), "FIN"), equals=[])
+    run.check("the client sent no FIN", flags_of(wire.sent_on(client), "FIN"), equals=[])
     run.check("the server's receive", receive_outcome(run.server, server, 1.0), equals="ECONNRESET")

@@ -27,7 +27,7 @@ def target_end(run: Run, client: Socket, server: Socket) -> tuple[Endpoint, Sock
 
 
 def data_segments(wire, sock: Socket) -> list:
-    return [s for s in wire.sent_by(sock.local) if s.payload_length]
+    return [s for s in wire.sent_on(sock) if s.payload_length]
 
 
 def relative(seq: int, base: int) -> int:
@@ -49,7 +49,7 @@ def sent_and_read(run: Run, wire, endpoint: Endpoint, sock: Socket, peer: Endpoi
 
 def segments_after(wire, sock: Socket, last) -> list:
     """The segments ``sock``'s end sent after ``last`` (a segment it sent)."""
-    mine = wire.sent_by(sock.local)
+    mine = wire.sent_on(sock)
     return mine[mine.index(last) + 1:] if last in mine else []
 
 

@@ -36,7 +36,7 @@ def test_default_ttl_and_ds_field(run):
     sent_and_read(run, wire, run.client, client, run.server, server, b"to the server")
     sent_and_read(run, wire, run.server, server, run.client, client, b"to the client")
     _, sock, _, _ = target_end(run, client, server)
-    mine = wire.sent_by(sock.local)
+    mine = wire.sent_on(sock)
     default = default_hops(run)
     run.check(f"TTLs of every segment the {run.target_seat} sent (the system's default is {default})",
               sorted({s.ttl for s in mine}), equals=[default])
@@ -77,7 +77,7 @@ def test_ttl_given_at_connect(run):
     client = run.client.tcp_connect(run.family, run.addr(listener.local.port), options={"ttl": 9})
     server = run.server.tcp_accept(listener)
     sent_and_read(run, wire, run.client, client, run.server, server, b"ttl-data")
-    sent = wire.sent_by(client.local)
+    sent = wire.sent_on(client)
     run.check("TTL of the SYN of a connection made with ttl 9",
               sorted({s.ttl for s in sent if "SYN" in s.flags}), equals=[9])
     run.check("TTLs of every later segment it sent", sorted({s.ttl for s in sent if "SYN" not in s.flags}),
@@ -91,7 +91,7 @@ def test_syn_carries_mss(run):
     handshake = "SYN" if run.target_seat == "client" else "SYN-ACK"
 
     def opening():
-        return [s for s in wire.sent_by(sock.local) if "SYN" in s.flags]
+        return [s for s in wire.sent_on(sock) if "SYN" in s.flags]
     run.eventually(lambda: bool(opening()), WAIT)
     run.check(f"MSS option of the {handshake} (loopback MTU less the headers: {loopback_mss(run)})",
               sorted({s.mss for s in opening()}, key=repr), equals=[loopback_mss(run)])
@@ -182,7 +182,7 @@ def test_nodelay_sends_at_once(run):
     run.check("data segments of the first 10-byte send, before anything else is sent",
               [s.payload_length for s in first], equals=[10])
     if first:  # the peer's acknowledgement of it: nothing can hold the second send back
-        peer_acks = lambda: [s for s in wire.sent_by(peer_sock.local) if relative(s.ack, first[-1].next_seq) >= 0]
+        peer_acks = lambda: [s for s in wire.sent_on(peer_sock) if relative(s.ack, first[-1].next_seq) >= 0]
         run.eventually(lambda: bool(peer_acks()), WAIT)
     endpoint.send(sock, b"b" * 10)
     peer.recv_exactly(peer_sock, 20)
@@ -208,7 +208,7 @@ def _closed_with_data_unread(run, linger):
 
 
 def _flags_of(wire, sock, flag) -> list[str]:
-    return sorted({name for s in wire.sent_by(sock.local) if flag in s.flags for name in s.flags} - {"PSH"})
+    return sorted({name for s in wire.sent_on(sock) if flag in s.flags for name in s.flags} - {"PSH"})
 
 
 @behaviour("TCP-WIRE-010", seats=("client", "server"))
@@ -216,7 +216,7 @@ def test_linger_sends_data_then_fin(run):
     wire, sock, peer, peer_sock, start = _closed_with_data_unread(run, 5)
     got = received(peer, peer_sock, len(DATA))
     run.check("what the peer read", digest(got) if isinstance(got, bytes) else got, equals=digest(DATA))
-    fins = lambda: [s for s in wire.sent_by(sock.local) if "FIN" in s.flags]
+    fins = lambda: [s for s in wire.sent_on(sock) if "FIN" in s.flags]
     run.eventually(lambda: bool(fins()), WAIT)
     run.check("the FIN the closing end sent (its sequence number against the end of the data)",
               [{"flags": sorted(s.flags - {"PSH"}), "sequence": relative(s.seq + s.payload_length, start + len(DATA))}

@@ -23,7 +23,7 @@ PEER_RCVBUF = 4096
 
 def _acknowledged(wire, peer_sock, segment) -> bool:
     """Whether the peer has acknowledged ``segment`` in what was captured so far."""
-    return any(relative(s.ack, segment.next_seq) >= 0 for s in wire.sent_by(peer_sock.local) if "ACK" in s.flags)
+    return any(relative(s.ack, segment.next_seq) >= 0 for s in wire.sent_on(peer_sock) if "ACK" in s.flags)
 
 
 def _all_sent(wire, sock, size: int) -> bool:
@@ -110,7 +110,7 @@ def test_user_timeout_ends_a_connection_behind_a_closed_window(run):
     run.check(f"what a receive answers while the connection waits behind the closed window (user_timeout "
               f"{USER_TIMEOUT_MS} ms, the receive's own deadline {STUCK_FOR:g} s)", ended, equals="ETIMEDOUT")
     run.check("the window the peer advertised last (it never reads)",
-              [s.window for s in wire.sent_by(peer_sock.local)][-1:], equals=[0])
+              [s.window for s in wire.sent_on(peer_sock)][-1:], equals=[0])
     # The connection is over: Linux answers EPIPE once ETIMEDOUT was read; a library that keeps
     # the error that ended it may answer that again. EAGAIN would mean it still waits.
     run.check("what a send answers afterwards (timeout 0)", run.outcome(endpoint.send, sock, b"x", 0),

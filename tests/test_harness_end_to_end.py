@@ -116,6 +116,13 @@ def test_missing_feature_is_not_applicable_never_passed(pytester):
     result.stdout.fnmatch_lines(["*not applicable: target 'v4' lacks feature(s) ipv6*"])
 
 
+def test_a_stray_datagram_is_set_aside_not_blamed_on_the_target(pytester):
+    result = run_suite(pytester, "--behaviour", "UDP-READY-001",
+                       "--target", "python:tests.faulty.more_readiness:StrayAfterTheLastDatagram")
+    assert result.ret == pytest.ExitCode.OK, result.stdout.str()[-3000:]
+    assert result.parseoutcomes()["passed"] == 2
+
+
 def test_allowed_divergence_is_graded_apart(pytester, tmp_path):
     result = run_suite(pytester, "--behaviour", "TCP-STREAM-010", "--alluredir", str(tmp_path),
                        "--target", "python:tests.faulty.adapters:PosixUnconnectedSend")

@@ -202,6 +202,20 @@ class PeekBufferPrepended(ReferenceAdapter):
         return {**result, "data": encode_bytes(self._kept(args, decode_bytes(result["data"])))}
 
 
+class StrayAfterTheLastDatagram(ReferenceAdapter):
+    """Not a fault: the reference, in a noisy neighbourhood. Right after it receives
+    UDP-READY-001's last datagram, another socket (a stray of someone else's traffic) sends
+    one to the same port; the socket is then rightly readable, and the check must set the
+    stray aside rather than blame the target."""
+    def op_udp_recvfrom(self, args):
+        result = super().op_udp_recvfrom(args)
+        if decode_bytes(result["data"]) == b"second":
+            sock = self._socket(args)
+            with socket.socket(sock.family, socket.SOCK_DGRAM) as stray:
+                stray.sendto(b"late echo", sock.getsockname()[:2])
+        return result
+
+
 PROOFS: dict[str, dict] = {
     "UDP-READY-001": {
         "readiness with two datagrams queued": WaitNeverFires,

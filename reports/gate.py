@@ -152,28 +152,27 @@ def _link(f: Finding) -> str:
 def render(result: GateResult) -> str:
     """What was accepted first, then what failed the gate, then the verdict: a CI log is read
     from its tail, and the tail should name what to fix."""
+    def finding(shown: str):
+        return lambda f: f"{f.target}: {f.behaviour} {shown.format(f=f)}{_link(f)}"
+
+    def target(m: MissingTarget) -> str:
+        return f"{m.target}: {m.status}: {m.reason}"
+    sections = [  # (rows, heading, one row's line)
+        (result.known, "Known divergences, accepted ({n}):", finding("({f.verdict}): {f.detail}")),
+        (result.unchecked, "Baseline entries not checked by this run ({n}):", finding("({f.verdict})")),
+        (result.allowed_missing, "Targets that did not run, allowed missing ({n}):", target),
+        (result.stale, ("Stale baseline entries ({n}): listed as divergences, but they pass now; remove them "
+                        "(sockspec baseline LABEL rewrites the file):"),
+         finding("({f.verdict}); was listed because: {f.detail}")),
+        (result.new_failures, "New failures ({n}), not in any baseline:", finding("{f.detail}")),
+        (result.missing, ("Targets that did not run ({n}): no verdict on them; fix the machine, or pass "
+                          "--allow-missing LABEL to accept it:"), target),
+    ]
     lines = []
-    if result.known:
-        lines.append(f"Known divergences, accepted ({len(result.known)}):")
-        lines += [f"  {f.target}: {f.behaviour} ({f.verdict}): {f.detail}{_link(f)}" for f in result.known]
-    if result.unchecked:
-        lines.append(f"Baseline entries not checked by this run ({len(result.unchecked)}):")
-        lines += [f"  {f.target}: {f.behaviour} ({f.verdict}){_link(f)}" for f in result.unchecked]
-    if result.allowed_missing:
-        lines.append(f"Targets that did not run, allowed missing ({len(result.allowed_missing)}):")
-        lines += [f"  {m.target}: {m.status}: {m.reason}" for m in result.allowed_missing]
-    if result.stale:
-        lines.append(f"Stale baseline entries ({len(result.stale)}): listed as divergences, but they pass now; "
-                     "remove them (sockspec baseline LABEL rewrites the file):")
-        lines += [f"  {f.target}: {f.behaviour} ({f.verdict}); was listed because: {f.detail}{_link(f)}"
-                  for f in result.stale]
-    if result.new_failures:
-        lines.append(f"New failures ({len(result.new_failures)}), not in any baseline:")
-        lines += [f"  {f.target}: {f.behaviour} {f.detail}{_link(f)}" for f in result.new_failures]
-    if result.missing:
-        lines.append(f"Targets that did not run ({len(result.missing)}): no verdict on them; fix the machine, "
-                     "or pass --allow-missing LABEL to accept it:")
-        lines += [f"  {m.target}: {m.status}: {m.reason}" for m in result.missing]
+    for rows, heading, line in sections:
+        if rows:
+            lines.append(heading.format(n=len(rows)))
+            lines += [f"  {line(row)}" for row in rows]
     missing = f", {len(result.missing)} target(s) did not run" if result.missing else ""
     lines.append(f"sockspec gate {result.verdict}: {len(result.new_failures)} new failure(s), {len(result.stale)} "
                  f"stale entr{'y' if len(result.stale) == 1 else 'ies'}, {len(result.known)} known divergence(s) "

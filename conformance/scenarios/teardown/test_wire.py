@@ -19,11 +19,14 @@ def resets(wire, ends: dict) -> list[str]:
     found = []
     for index, (name, segment) in enumerate(exchange):
         if "RST" in segment.flags:
-            before = ", ".join(f"{who} {' '.join(sorted(s.flags))}" + (f" +{s.payload_length}" if s.payload_length else "")
-                               for who, s in exchange[max(0, index - 6):index])
-            found.append(f"{name}: {' '.join(sorted(segment.flags))} "
-                         + (f"(after: {before})" if before else "(the first segment seen)"))
+            before = ", ".join(f"{who} {_shown(s)}" for who, s in exchange[max(0, index - 6):index])
+            found.append(f"{name}: {_shown(segment)} " + (f"(after: {before})" if before else "(the first segment seen)"))
     return found
+
+
+def _shown(segment) -> str:
+    """A segment's flags, and its payload's length if it carries one: "ACK FIN", "ACK PSH +5"."""
+    return " ".join(sorted(segment.flags)) + (f" +{segment.payload_length}" if segment.payload_length else "")
 
 
 @behaviour("TCP-TEARDOWN-018", seats=("client", "server"))
